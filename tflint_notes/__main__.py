@@ -1,0 +1,3 @@
+from tflint_notes.cli import main
+
+raise SystemExit(main())

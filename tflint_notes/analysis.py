@@ -1,0 +1,821 @@
+"""Shared analysis for all rules: import resolution, scopes, graph context, tensor-valued expressions.
+
+Everything here is collected during the single traversal that also runs the rules.  Questions whose
+answer depends on code that comes later in the file (is this function ever wrapped by
+`tf.function(f)`?  is this helper called from graph code?) are answered in `finalize()`; rules
+report such findings as *candidates* that the engine keeps or drops after the traversal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+import libcst as cst
+
+# --- qualified names --------------------------------------------------------------------------
+
+_KERAS_ROOTS = ("tensorflow.keras.", "tensorflow.python.keras.", "tf_keras.", "keras.")
+_TF_FUNCTION_NAMES = frozenset(
+    {
+        "tensorflow.function",
+        "tensorflow.compat.v2.function",
+        "tensorflow.compat.v1.function",
+        "tensorflow.python.eager.def_function.function",
+        "tensorflow.python.eager.polymorphic_function.polymorphic_function.function",
+    }
+)
+_EAGER_CALLBACK_WRAPPERS = frozenset(
+    {
+        "tensorflow.py_function",
+        "tensorflow.numpy_function",
+        "tensorflow.compat.v1.py_func",
+        "tensorflow.compat.v1.numpy_function",
+        "tensorflow.compat.v1.py_function",
+        "tensorflow.py_func",
+    }
+)
+_DATASET_CALLBACK_METHODS = frozenset({"map", "filter", "flat_map", "interleave"})
+_KERAS_GRAPH_METHODS = frozenset({"call", "train_step", "test_step", "predict_step"})
+_KERAS_BASE_NAMES = frozenset({"Layer", "Model", "Sequential", "Functional", "RNN", "Wrapper"})
+
+# tf.* namespaces whose calls do not return tensors (layers, datasets, config, ...).
+_NON_TENSOR_TF_NAMESPACES = frozenset(
+    {
+        "keras", "data", "summary", "saved_model", "distribute", "train", "config", "autograph",
+        "nest", "debugging", "test", "sysconfig", "estimator", "feature_column", "lite", "dtypes",
+        "errors", "types", "tpu", "profiler", "experimental", "compat", "python", "module",
+        "lookup", "io", "queue", "mlir", "version", "tools",
+    }
+)
+_TENSOR_TF_NAMESPACES_UNDER_EXPERIMENTAL = ("tensorflow.experimental.numpy.",)
+_NON_TENSOR_TF_FUNCTIONS = frozenset(
+    {
+        "function", "print", "name_scope", "device", "control_dependencies", "get_static_value",
+        "is_tensor", "executing_eagerly", "as_dtype", "init_scope", "get_logger", "no_gradient",
+        "custom_gradient", "recompute_grad", "register_tensor_conversion_function", "group",
+        "no_op", "is_symbolic_tensor", "numpy_function_result",
+    }
+)
+_TENSOR_TF_CLASSES = frozenset({"Variable", "SparseTensor", "RaggedTensor", "IndexedSlices"})
+
+
+def canonical(qualname: str) -> str:
+    """Fold the many spellings of one API onto one: tf.keras/tf_keras/keras -> keras, compat.v2 -> tf."""
+    for root in _KERAS_ROOTS:
+        if qualname.startswith(root):
+            return "keras." + qualname[len(root):]
+    if qualname.startswith("tensorflow.compat.v2."):
+        return "tensorflow." + qualname[len("tensorflow.compat.v2."):]
+    return qualname
+
+
+def is_tf_function(qualname: str | None) -> bool:
+    return qualname is not None and qualname in _TF_FUNCTION_NAMES
+
+
+def is_keras_base(qualname: str | None) -> bool:
+    """A Keras Layer/Model class (or any class from a Keras `layers` module, e.g. `Dense`)."""
+    if qualname is None:
+        return False
+    q = canonical(qualname)
+    if not q.startswith("keras."):
+        return False
+    last = q.rsplit(".", 1)[-1]
+    if not last[:1].isupper():
+        return False
+    return last in _KERAS_BASE_NAMES or ".layers." in q or ".models." in q
+
+
+def tf_call_returns_tensor(qualname: str) -> bool:
+    q = canonical(qualname)
+    if not q.startswith("tensorflow."):
+        return False
+    if q.startswith(_TENSOR_TF_NAMESPACES_UNDER_EXPERIMENTAL):
+        return True
+    parts = q.split(".")[1:]
+    if not parts:
+        return False
+    if len(parts) > 1 and parts[0] in _NON_TENSOR_TF_NAMESPACES:
+        return False
+    last = parts[-1]
+    if last in _TENSOR_TF_CLASSES:
+        return True
+    if not last[:1].islower() or last in _NON_TENSOR_TF_FUNCTIONS:
+        return False
+    return parts[0] not in _NON_TENSOR_TF_NAMESPACES or len(parts) == 1
+
+
+# --- tensor evidence --------------------------------------------------------------------------
+# An expression's evidence is the set of reasons it may be a tensor: DEFINITELY_TENSOR (a tf.* call,
+# a layer call) or (function, parameter) pairs, which hold only if that parameter receives a tensor.
+# Which parameters do is known only after the whole module has been seen (see `Analysis.finalize`).
+
+DEFINITELY_TENSOR = "<tensor>"
+Evidence = frozenset
+
+
+def merge(evidences: Iterable[Evidence | None]) -> Evidence | None:
+    out: set = set()
+    for ev in evidences:
+        if ev:
+            if DEFINITELY_TENSOR in ev:
+                return frozenset({DEFINITELY_TENSOR})
+            out |= ev
+    return frozenset(out) if out else None
+
+
+_BASIC_ANNOTATIONS = frozenset({"int", "float", "bool", "str", "bytes"})
+
+
+def _is_literal(node: cst.BaseExpression) -> bool:
+    if isinstance(node, (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString,
+                         cst.ConcatenatedString, cst.FormattedString)):
+        return True
+    if isinstance(node, cst.Name) and node.value in ("None", "True", "False"):
+        return True
+    if isinstance(node, cst.UnaryOperation):
+        return _is_literal(node.expression)
+    if isinstance(node, (cst.Tuple, cst.List)):
+        return all(_is_literal(e.value) for e in node.elements)
+    return False
+
+
+def names_bound_by_target(target: cst.BaseExpression) -> Iterator[str]:
+    if isinstance(target, cst.Name):
+        yield target.value
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for element in target.elements:
+            yield from names_bound_by_target(element.value)
+    elif isinstance(target, cst.StarredElement):
+        yield from names_bound_by_target(target.value)
+
+
+# --- scopes -----------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class ClassInfo:
+    node: cst.ClassDef
+    name: str
+    bases: list  # qualified names (str) or local ClassInfo names prefixed with "local:"
+    methods: dict = field(default_factory=dict)  # name -> FunctionInfo
+    parent: "FunctionInfo | None" = None
+
+
+@dataclass(eq=False)
+class FunctionInfo:
+    """A `def` or a `lambda`."""
+
+    node: cst.FunctionDef | cst.Lambda
+    name: str | None
+    parent: "FunctionInfo | None"  # lexically enclosing function
+    cls: ClassInfo | None  # the class whose body defines this method
+    params: list  # parameter names in order
+    tensor_param_candidates: set  # parameters that may receive tensors when this is a graph root
+    imports: dict = field(default_factory=dict)  # function-local `import` aliases
+    local_functions: dict = field(default_factory=dict)
+    tensor_names: dict = field(default_factory=dict)  # flow state: name -> Evidence
+    dataset_names: set = field(default_factory=set)
+    graph_root: bool = False
+    graph_reason: str = ""  # how it became graph code, for messages: "@tf.function", "MyLayer.call"
+    eager_callback: bool = False
+    _bindings: set | None = None
+
+    def bindings(self) -> set:
+        """Names assigned (not imported) anywhere in this function: they shadow module imports."""
+        if self._bindings is None:
+            self._bindings = _collect_bindings(self.node)
+        return self._bindings
+
+
+@dataclass(eq=False)
+class CallSite:
+    caller: FunctionInfo | None
+    callee_name: str
+    via_self: bool
+    args: list  # (position or keyword, Evidence | None)
+
+
+def _collect_bindings(func: cst.FunctionDef | cst.Lambda) -> set:
+    names: set = set()
+    params = func.params
+    for p in (*params.posonly_params, *params.params, *params.kwonly_params):
+        names.add(p.name.value)
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            names.add(star.name.value)
+    if isinstance(func, cst.Lambda):
+        return names
+
+    class _Binder(cst.CSTVisitor):
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            names.add(node.name.value)
+            return False
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+            names.add(node.name.value)
+            return False
+
+        def visit_Lambda(self, node: cst.Lambda) -> bool:
+            return False
+
+        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+            names.update(names_bound_by_target(node.target))
+
+        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+            names.update(names_bound_by_target(node.target))
+
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            names.update(names_bound_by_target(node.target))
+
+        def visit_For(self, node: cst.For) -> None:
+            names.update(names_bound_by_target(node.target))
+
+        def visit_AsName(self, node: cst.AsName) -> None:
+            names.update(names_bound_by_target(node.name))
+
+        def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+            names.update(names_bound_by_target(node.target))
+
+        def visit_Global(self, node: cst.Global) -> None:
+            for item in node.names:
+                names.discard(item.name.value)
+
+    func.body.visit(_Binder())
+    return names
+
+
+def _import_aliases(node: cst.Import | cst.ImportFrom) -> Iterator[tuple[str, str]]:
+    """(bound name, qualified name) pairs bound by an import statement."""
+    if isinstance(node, cst.Import):
+        for alias in node.names:
+            dotted = _dotted(alias.name)
+            if dotted is None:
+                continue
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                yield alias.asname.name.value, dotted
+            else:
+                root = dotted.split(".", 1)[0]
+                yield root, root
+        return
+    if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+        return
+    module = _dotted(node.module)
+    if module is None:
+        return
+    for alias in node.names:
+        name = _dotted(alias.name)
+        if name is None:
+            continue
+        bound = name
+        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            bound = alias.asname.name.value
+        yield bound, f"{module}.{name}"
+
+
+def _dotted(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = _dotted(node.value)
+        return None if base is None else f"{base}.{node.attr.value}"
+    return None
+
+
+def _module_level_statements(body: Iterable[cst.CSTNode], in_except: bool = False
+                             ) -> Iterator[tuple[cst.CSTNode, bool]]:
+    """Statements executed at module level (through if/try/with/for blocks, not into defs)."""
+    for stmt in body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                yield small, in_except
+        elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            yield stmt, in_except
+        elif isinstance(stmt, cst.If):
+            yield from _module_level_statements(stmt.body.body, in_except)
+            orelse = stmt.orelse
+            while orelse is not None:
+                yield from _module_level_statements(orelse.body.body, in_except)
+                orelse = getattr(orelse, "orelse", None)
+        elif isinstance(stmt, (cst.Try, cst.TryStar)):
+            yield from _module_level_statements(stmt.body.body, in_except)
+            for handler in stmt.handlers:
+                yield from _module_level_statements(handler.body.body, True)
+            if stmt.orelse is not None:
+                yield from _module_level_statements(stmt.orelse.body.body, in_except)
+            if stmt.finalbody is not None:
+                yield from _module_level_statements(stmt.finalbody.body.body, in_except)
+        elif isinstance(stmt, (cst.With, cst.For, cst.While)):
+            if isinstance(stmt, cst.For):
+                yield stmt, in_except
+            yield from _module_level_statements(stmt.body.body, in_except)
+
+
+class Analysis:
+    """Per-file facts, built during the one traversal; rules query it through `self.ctx`."""
+
+    def __init__(self, module: cst.Module):
+        self.module = module
+        self.functions: list[FunctionInfo] = []
+        self.classes: dict[str, ClassInfo] = {}
+        self.module_functions: dict[str, FunctionInfo] = {}
+        self.module_dataset_names: set = set()
+        self.call_sites: list[CallSite] = []
+        self.tf_function_wraps: list[tuple[FunctionInfo | None, ClassInfo | None, cst.BaseExpression]] = []
+        self.eager_callback_refs: list[tuple[FunctionInfo | None, ClassInfo | None, str]] = []
+        self.dataset_callback_refs: list[tuple[FunctionInfo | None, ClassInfo | None, str]] = []
+        self._func_stack: list[FunctionInfo] = []
+        self._class_stack: list[ClassInfo] = []
+        self._eager_callback_depth = 0
+        self._eager_lambda_nodes: set = set()
+        self._dataset_lambda_nodes: set = set()
+        self._graph: dict | None = None
+        self.module_imports, self.module_import_lines = self._scan_module_imports(module)
+
+    # -- module prescan (cheap: top-level statements only) --
+
+    @staticmethod
+    def _scan_module_imports(module: cst.Module) -> tuple[dict, list]:
+        imports: dict[str, str] = {}
+        rebound: set = set()
+        for stmt, in_except in _module_level_statements(module.body):
+            if isinstance(stmt, (cst.Import, cst.ImportFrom)):
+                for bound, qual in _import_aliases(stmt):
+                    if bound in imports and imports[bound] != qual and not in_except:
+                        rebound.add(bound)
+                    imports.setdefault(bound, qual)
+                continue
+            if in_except:
+                continue  # `except ImportError: np = None` must not hide the import
+            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                rebound.add(stmt.name.value)
+            elif isinstance(stmt, cst.Assign):
+                for target in stmt.targets:
+                    rebound.update(names_bound_by_target(target.target))
+            elif isinstance(stmt, (cst.AnnAssign, cst.AugAssign)):
+                rebound.update(names_bound_by_target(stmt.target))
+            elif isinstance(stmt, cst.For):
+                rebound.update(names_bound_by_target(stmt.target))
+        for name in rebound:
+            imports.pop(name, None)
+        return imports, []
+
+    # -- scope tracking (called by the engine's walker, before rules on visit, after on leave) --
+
+    @property
+    def function_stack(self) -> list[FunctionInfo]:
+        return self._func_stack
+
+    @property
+    def current_function(self) -> FunctionInfo | None:
+        return self._func_stack[-1] if self._func_stack else None
+
+    @property
+    def current_class(self) -> ClassInfo | None:
+        """The class whose body directly encloses the current point (or the current method)."""
+        func = self.current_function
+        if func is not None:
+            return func.cls
+        return self._class_stack[-1] if self._class_stack else None
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        bases = []
+        for arg in node.bases:
+            if arg.keyword is not None:
+                continue
+            if isinstance(arg.value, cst.Name) and arg.value.value in self.classes:
+                bases.append("local:" + arg.value.value)
+            else:
+                q = self.resolve(arg.value)
+                if q is not None:
+                    bases.append(q)
+        info = ClassInfo(node, node.name.value, bases, parent=self.current_function)
+        if self.current_function is None and not self._class_stack:
+            self.classes[info.name] = info
+        self._class_stack.append(info)
+
+    def leave_ClassDef(self, node: cst.ClassDef) -> None:
+        self._class_stack.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        parent = self.current_function
+        cls = self._class_stack[-1] if self._class_stack and (
+            parent is None or self._class_stack[-1].parent is parent) else None
+        info = self._new_function(node, node.name.value, parent, cls)
+        if cls is not None:
+            cls.methods.setdefault(info.name, info)
+        elif parent is not None:
+            parent.local_functions[info.name] = info
+        elif not self._class_stack:
+            self.module_functions.setdefault(info.name, info)
+        for decorator in node.decorators:
+            expr = decorator.decorator
+            if isinstance(expr, cst.Call):
+                expr = expr.func
+            if is_tf_function(self.resolve(expr)):
+                info.graph_root = True
+                info.graph_reason = "@tf.function"
+        self._func_stack.append(info)
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._func_stack.pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        info = self._new_function(node, None, self.current_function, None)
+        if node in self._eager_lambda_nodes:
+            info.eager_callback = True
+        if node in self._dataset_lambda_nodes:
+            info.graph_root = True
+            info.graph_reason = "a tf.data callback"
+            info.tensor_param_candidates = set(info.params)
+        self._func_stack.append(info)
+
+    def leave_Lambda(self, node: cst.Lambda) -> None:
+        self._func_stack.pop()
+
+    def _new_function(self, node, name, parent, cls) -> FunctionInfo:
+        params_node = node.params
+        ordered = [*params_node.posonly_params, *params_node.params]
+        names = [p.name.value for p in ordered]
+        candidates = set()
+        for index, p in enumerate([*ordered, *params_node.kwonly_params]):
+            if index == 0 and cls is not None and not _is_staticmethod(node):
+                continue  # self / cls
+            if p.default is not None and _is_literal(p.default):
+                continue
+            ann = p.annotation
+            if ann is not None and isinstance(ann.annotation, cst.Name) and ann.annotation.value in _BASIC_ANNOTATIONS:
+                continue
+            candidates.add(p.name.value)
+        names += [p.name.value for p in params_node.kwonly_params]
+        info = FunctionInfo(node, name, parent, cls, names, candidates)
+        self.functions.append(info)
+        return info
+
+    def visit_Import(self, node: cst.Import) -> None:
+        if self.current_function is not None:
+            self.current_function.imports.update(_import_aliases(node))
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if self.current_function is not None:
+            self.current_function.imports.update(_import_aliases(node))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        qual = self.resolve(func)
+        if qual is not None:
+            if is_tf_function(qual) and node.args:
+                self.tf_function_wraps.append((self.current_function, self.current_class, node.args[0].value))
+            elif qual in _EAGER_CALLBACK_WRAPPERS and node.args:
+                target = node.args[0].value
+                for arg in node.args:
+                    if arg.keyword is not None and arg.keyword.value in ("func", "py_func"):
+                        target = arg.value
+                self._mark_callback(target, self._eager_lambda_nodes, self.eager_callback_refs)
+            return
+        if isinstance(func, cst.Attribute):
+            if func.attr.value in _DATASET_CALLBACK_METHODS and node.args and self.is_dataset(func.value):
+                target = node.args[0].value
+                for arg in node.args:
+                    if arg.keyword is not None and arg.keyword.value in ("map_func", "predicate"):
+                        target = arg.value
+                self._mark_callback(target, self._dataset_lambda_nodes, self.dataset_callback_refs)
+            if isinstance(func.value, cst.Name) and func.value.value == "self" and self.current_class is not None:
+                self._record_call_site(node, func.attr.value, via_self=True)
+        elif isinstance(func, cst.Name):
+            self._record_call_site(node, func.value, via_self=False)
+
+    def _mark_callback(self, target: cst.BaseExpression, lambda_nodes: set, refs: list) -> None:
+        if isinstance(target, cst.Lambda):
+            lambda_nodes.add(target)
+        elif isinstance(target, cst.Name):
+            refs.append((self.current_function, self.current_class, target.value))
+        elif (isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name)
+              and target.value.value == "self"):
+            refs.append((self.current_function, self.current_class, "self." + target.attr.value))
+
+    def _record_call_site(self, node: cst.Call, name: str, via_self: bool) -> None:
+        args = []
+        position = 0
+        for arg in node.args:
+            if arg.star:
+                break
+            key = arg.keyword.value if arg.keyword is not None else position
+            if arg.keyword is None:
+                position += 1
+            args.append((key, self.evidence(arg.value)))
+        self.call_sites.append(CallSite(self.current_function, name, via_self, args))
+
+    # Flow-sensitive tensor / dataset tracking: update after the statement's value was analysed.
+
+    def leave_Assign(self, node: cst.Assign) -> None:
+        names = [n for t in node.targets for n in names_bound_by_target(t.target)]
+        self._bind(names, node.value)
+
+    def leave_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._bind(list(names_bound_by_target(node.target)), node.value)
+
+    def leave_AugAssign(self, node: cst.AugAssign) -> None:
+        func = self.current_function
+        if func is not None and isinstance(node.target, cst.Name):
+            ev = merge([self.evidence(node.target), self.evidence(node.value)])
+            self._set_tensor(func, node.target.value, ev)
+
+    def leave_For(self, node: cst.For) -> None:
+        func = self.current_function
+        if func is not None:
+            for name in names_bound_by_target(node.target):
+                func.tensor_names.pop(name, None)
+
+    def _bind(self, names: list, value: cst.BaseExpression) -> None:
+        func = self.current_function
+        is_dataset = self.is_dataset(value)
+        datasets = func.dataset_names if func is not None else self.module_dataset_names
+        for name in names:
+            if is_dataset:
+                datasets.add(name)
+            else:
+                datasets.discard(name)
+        if func is None:
+            return
+        ev = self.evidence(value)
+        for name in names:
+            self._set_tensor(func, name, ev)
+
+    @staticmethod
+    def _set_tensor(func: FunctionInfo, name: str, ev: Evidence | None) -> None:
+        # Only a plain `name = value` with one target is precise; tuple unpacking keeps the evidence.
+        func.tensor_names[name] = ev
+
+    # -- queries for rules --
+
+    def resolve(self, node: cst.BaseExpression) -> str | None:
+        """Qualified name of a Name/Attribute chain through the import table, or None."""
+        if isinstance(node, cst.Attribute):
+            base = self.resolve(node.value)
+            return None if base is None else f"{base}.{node.attr.value}"
+        if not isinstance(node, cst.Name):
+            return None
+        name = node.value
+        stack = self._func_stack
+        for depth in range(len(stack) - 1, -1, -1):
+            if name in stack[depth].imports:
+                qual, inner = stack[depth].imports[name], stack[depth + 1:]
+                break
+        else:
+            qual = self.module_imports.get(name)
+            if qual is None:
+                return None
+            inner = stack
+        # an assignment to the name in an enclosing function shadows the import (checked lazily:
+        # only names that are imports get this far)
+        for func in inner:
+            if name in func.bindings():
+                return None
+        return qual
+
+    def resolve_canonical(self, node: cst.BaseExpression) -> str | None:
+        q = self.resolve(node)
+        return None if q is None else canonical(q)
+
+    def module_alias(self, module: str) -> str | None:
+        """The name under which `module` itself is imported at module level (`import tensorflow as tf`)."""
+        for bound, qual in self.module_imports.items():
+            if qual == module:
+                return bound
+        return None
+
+    def name_is_free(self, name: str) -> bool:
+        """True if `name` is not bound anywhere at module level (safe to add `import ... as name`)."""
+        if name in self.module_imports or name in self.module_functions or name in self.classes:
+            return False
+        for stmt, _ in _module_level_statements(self.module.body):
+            if isinstance(stmt, cst.Assign):
+                if any(name in names_bound_by_target(t.target) for t in stmt.targets):
+                    return False
+            elif isinstance(stmt, (cst.Import, cst.ImportFrom)):
+                if any(bound == name for bound, _ in _import_aliases(stmt)):
+                    return False
+        return True
+
+    def is_dataset(self, node: cst.BaseExpression) -> bool:
+        """True for expressions whose value starts from `tf.data.*` (a chain or a tracked name)."""
+        while True:
+            if isinstance(node, cst.Call):
+                node = node.func
+            elif isinstance(node, cst.Attribute):
+                q = self.resolve(node)
+                if q is not None:
+                    return canonical(q).startswith("tensorflow.data.")
+                node = node.value
+            elif isinstance(node, cst.Name):
+                func = self.current_function
+                while func is not None:
+                    if node.value in func.dataset_names:
+                        return True
+                    func = func.parent
+                return node.value in self.module_dataset_names
+            else:
+                return False
+
+    def evidence(self, node: cst.BaseExpression) -> Evidence | None:
+        """Why `node` may be tensor-valued (see DEFINITELY_TENSOR), or None if there is no reason to think so."""
+        if isinstance(node, cst.Name):
+            func = self.current_function
+            while func is not None:
+                if node.value in func.tensor_names:
+                    return func.tensor_names[node.value]
+                if node.value in func.params:
+                    is_self = func.cls is not None and func.params[0] == node.value and not _is_staticmethod(func.node)
+                    return None if is_self else frozenset({(func, node.value)})
+                func = func.parent
+            return None
+        if isinstance(node, cst.Call):
+            qual = self.resolve(node.func)
+            if qual is not None:
+                return frozenset({DEFINITELY_TENSOR}) if tf_call_returns_tensor(qual) else None
+            func_expr = node.func
+            if isinstance(func_expr, cst.Call) and is_keras_base(self.resolve(func_expr.func)):
+                # keras.layers.Dense(3)(x): a layer built and called inline
+                return merge(self.evidence(a.value) for a in node.args)
+            if (isinstance(func_expr, cst.Attribute) and isinstance(func_expr.value, cst.Name)
+                    and func_expr.value.value == "self"):
+                return merge(self.evidence(a.value) for a in node.args)  # layer/helper call on tensors
+            return None
+        if isinstance(node, cst.BinaryOperation):
+            return merge([self.evidence(node.left), self.evidence(node.right)])
+        if isinstance(node, cst.UnaryOperation):
+            return self.evidence(node.expression)
+        if isinstance(node, cst.Subscript):
+            return self.evidence(node.value)
+        if isinstance(node, (cst.List, cst.Tuple)):
+            return merge(self.evidence(e.value) for e in node.elements)
+        if isinstance(node, cst.IfExp):
+            return merge([self.evidence(node.body), self.evidence(node.orelse)])
+        if isinstance(node, cst.Attribute) and node.attr.value == "T":
+            return self.evidence(node.value)
+        return None
+
+    # -- after the traversal --
+
+    def finalize(self) -> None:
+        """Work out which functions are graph code and which parameters receive tensors."""
+        if self._graph is not None:
+            return
+        for info in self.functions:
+            cls = info.cls
+            if cls is not None and info.name in _KERAS_GRAPH_METHODS and self.class_is_keras(cls):
+                info.graph_root = True
+                info.graph_reason = f"Keras {cls.name}.{info.name}"
+        for func, cls, target in self.tf_function_wraps:
+            resolved = self._function_for_expr(func, cls, target)
+            if resolved is not None and not resolved.graph_root:
+                resolved.graph_root = True
+                resolved.graph_reason = "a tf.function-wrapped function"
+        for func, cls, name in self.dataset_callback_refs:
+            resolved = self._function_named(func, cls, name)
+            if resolved is not None:
+                resolved.graph_root = True
+                resolved.graph_reason = "a tf.data callback"
+                resolved.tensor_param_candidates = set(resolved.params[1:] if resolved.cls else resolved.params)
+        for func, cls, name in self.eager_callback_refs:
+            resolved = self._function_named(func, cls, name)
+            if resolved is not None:
+                resolved.eager_callback = True
+
+        in_graph: dict[FunctionInfo, bool] = {}
+        for info in self.functions:
+            in_graph[info] = self._lexically_graph(info)
+        # same-module helpers called from graph code, transitively
+        changed = True
+        while changed:
+            changed = False
+            for site in self.call_sites:
+                if site.caller is None or not in_graph.get(site.caller):
+                    continue
+                callee = self._function_named(site.caller, site.caller.cls if site.via_self else None,
+                                              ("self." if site.via_self else "") + site.callee_name)
+                if callee is None or callee.eager_callback or in_graph.get(callee):
+                    continue
+                in_graph[callee] = True
+                changed = True
+                for nested in self.functions:
+                    if not in_graph[nested] and self._has_ancestor(nested, callee):
+                        in_graph[nested] = self._lexically_graph(nested, extra=callee)
+        self._graph = in_graph
+
+    def _lexically_graph(self, info: FunctionInfo, extra: FunctionInfo | None = None) -> bool:
+        func: FunctionInfo | None = info
+        while func is not None:
+            if func.eager_callback:
+                return False
+            if func.graph_root or func is extra:
+                return True
+            func = func.parent
+        return False
+
+    @staticmethod
+    def _has_ancestor(info: FunctionInfo, ancestor: FunctionInfo) -> bool:
+        func = info.parent
+        while func is not None:
+            if func is ancestor:
+                return True
+            func = func.parent
+        return False
+
+    def graph_label(self, func: FunctionInfo | None) -> str:
+        """Words for messages: where the graph context comes from."""
+        while func is not None:
+            if func.graph_root:
+                return func.graph_reason or "graph code"
+            func = func.parent
+        return "a helper called from graph code"
+
+    def in_graph(self, func: FunctionInfo | None) -> bool:
+        self.finalize()
+        return func is not None and bool(self._graph.get(func))
+
+    def evidence_holds(self, ev: Evidence | None, _seen: set | None = None) -> bool:
+        """Does the evidence make the expression a tensor, now that the whole module is known?"""
+        if not ev:
+            return False
+        if DEFINITELY_TENSOR in ev:
+            return True
+        self.finalize()
+        seen = _seen if _seen is not None else set()
+        for func, param in ev:
+            if (func, param) in seen:
+                continue
+            seen.add((func, param))
+            if self._param_receives_tensor(func, param, seen):
+                return True
+        return False
+
+    def _param_receives_tensor(self, func: FunctionInfo, param: str, seen: set) -> bool:
+        if func.graph_root and not func.eager_callback:
+            return param in func.tensor_param_candidates
+        sites = [s for s in self.call_sites if self._callee_of(s) is func]
+        if not sites:
+            # a nested function of graph code never called directly is handed to tf.map_fn,
+            # tf.while_loop, tf.cond ...: those pass tensors.
+            return func.parent is not None and param in func.tensor_param_candidates
+        index = func.params.index(param) if param in func.params else None
+        if func.cls is not None and index is not None:
+            index -= 1  # `self` is not passed explicitly
+        for site in sites:
+            if not self.in_graph(site.caller):
+                continue
+            for key, ev in site.args:
+                if key == param or key == index:
+                    if self.evidence_holds(ev, seen):
+                        return True
+        return False
+
+    def _callee_of(self, site: CallSite) -> FunctionInfo | None:
+        if site.caller is None:
+            return self.module_functions.get(site.callee_name) if not site.via_self else None
+        return self._function_named(site.caller, site.caller.cls if site.via_self else None,
+                                    ("self." if site.via_self else "") + site.callee_name)
+
+    def _function_for_expr(self, func, cls, target: cst.BaseExpression) -> FunctionInfo | None:
+        if isinstance(target, cst.Name):
+            return self._function_named(func, cls, target.value)
+        if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self":
+            return self._function_named(func, cls, "self." + target.attr.value)
+        return None
+
+    def _function_named(self, func: FunctionInfo | None, cls: ClassInfo | None, name: str) -> FunctionInfo | None:
+        if name.startswith("self."):
+            method = name[5:]
+            while cls is not None:
+                if method in cls.methods:
+                    return cls.methods[method]
+                cls = next((self.classes[b[6:]] for b in cls.bases if b.startswith("local:")
+                            and b[6:] in self.classes), None)
+            return None
+        scope = func
+        while scope is not None:
+            if name in scope.local_functions:
+                return scope.local_functions[name]
+            scope = scope.parent
+        return self.module_functions.get(name)
+
+    def class_is_keras(self, cls: ClassInfo, _depth: int = 0) -> bool:
+        if _depth > 50:
+            return False
+        for base in cls.bases:
+            if base.startswith("local:"):
+                local = self.classes.get(base[6:])
+                if local is not None and local is not cls and self.class_is_keras(local, _depth + 1):
+                    return True
+            elif is_keras_base(base):
+                return True
+        return False
+
+
+def _is_staticmethod(node: cst.FunctionDef | cst.Lambda) -> bool:
+    if isinstance(node, cst.Lambda):
+        return True
+    return any(isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod" for d in node.decorators)

@@ -1,0 +1,327 @@
+"""Lint and fix one source text: one parse, one traversal running every enabled rule."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from tflint_notes.analysis import Analysis
+from tflint_notes.noqa import NoqaIndex
+from tflint_notes.results import Diagnostic, Edit, Fix
+from tflint_notes.rule import Candidate, PendingFix, Rule, all_rules
+from tflint_notes.source import line_starts
+
+# Files that never mention these cannot use TensorFlow/Keras: they are not even parsed.
+PREFILTER = ("tensorflow", "keras")
+MAX_FIX_ROUNDS = 10
+
+# Fields that hold only whitespace/punctuation: the walker never descends into them.
+_SKIPPED_FIELD_PARTS = ("whitespace", "leading_lines", "lines_after", "lpar", "rpar", "comma",
+                        "semicolon", "colon", "equal", "header", "footer", "dot", "operator",
+                        "asynchronous", "star", "newline", "indent", "arrow")
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(node_type: type) -> tuple[str, ...]:
+    names = _CHILD_FIELDS.get(node_type)
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(node_type)
+                      if not any(part in f.name for part in _SKIPPED_FIELD_PARTS))
+        _CHILD_FIELDS[node_type] = names
+    return names
+
+
+class ParseError(Exception):
+    def __init__(self, message: str, line: int = 0, column: int = 0):
+        super().__init__(message)
+        self.line = line
+        self.column = column
+
+
+@dataclass
+class LintResult:
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    suppressed: int = 0
+
+
+class RuleSet:
+    """The enabled rules and their visit/leave dispatch tables, built once per process."""
+
+    def __init__(self, codes: Iterable[str]):
+        registry = all_rules()
+        self.rule_classes: list[type[Rule]] = [registry[c] for c in sorted(set(codes))]
+        self.triggers = {cls: cls.triggers for cls in self.rule_classes}
+        self._dispatch_cache: dict[tuple, tuple[dict, dict]] = {}
+
+    def active_for(self, text: str) -> tuple[type[Rule], ...]:
+        return tuple(cls for cls in self.rule_classes
+                     if not cls.triggers or any(t in text for t in cls.triggers))
+
+    def dispatch(self, classes: tuple[type[Rule], ...]) -> tuple[dict, dict]:
+        """{node type name: [(class index, unbound method)]} for visit_* and leave_*; cached."""
+        cached = self._dispatch_cache.get(classes)
+        if cached is None:
+            visits: dict[str, list] = {}
+            leaves: dict[str, list] = {}
+            for index, cls in enumerate(classes):
+                for attr in dir(cls):
+                    if attr.startswith("visit_"):
+                        visits.setdefault(attr[6:], []).append((index, getattr(cls, attr)))
+                    elif attr.startswith("leave_"):
+                        leaves.setdefault(attr[6:], []).append((index, getattr(cls, attr)))
+            cached = self._dispatch_cache[classes] = (visits, leaves)
+        return cached
+
+
+def parse(text: str) -> cst.Module:
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        raise ParseError(f"syntax error: {exc.message}", exc.raw_line, exc.raw_column) from None
+    except RecursionError:
+        raise ParseError("nesting too deep to parse") from None
+
+
+def _walk(module: cst.Module, ctx: Analysis, rules: list[Rule], visits: dict, leaves: dict) -> None:
+    ctx_visit = {name[6:]: getattr(ctx, name) for name in dir(ctx) if name.startswith("visit_")}
+    ctx_leave = {name[6:]: getattr(ctx, name) for name in dir(ctx) if name.startswith("leave_")}
+    bound_visits: dict[type, list[Callable]] = {}
+    bound_leaves: dict[type, list[Callable]] = {}
+    child_fields = _child_fields
+    base = cst.CSTNode
+
+    def handlers(node_type: type) -> tuple[list, list]:
+        name = node_type.__name__
+        v = []
+        if name in ctx_visit:
+            v.append(ctx_visit[name])
+        v.extend(getattr(rules[i], fn.__name__) for i, fn in visits.get(name, ()))
+        lv = [getattr(rules[i], fn.__name__) for i, fn in leaves.get(name, ())]
+        if name in ctx_leave:
+            lv.append(ctx_leave[name])
+        bound_visits[node_type] = v
+        bound_leaves[node_type] = lv
+        return v, lv
+
+    def walk(node: cst.CSTNode) -> None:
+        node_type = type(node)
+        v = bound_visits.get(node_type)
+        if v is None:
+            v, lv = handlers(node_type)
+        else:
+            lv = bound_leaves[node_type]
+        for fn in v:
+            fn(node)
+        for name in child_fields(node_type):
+            value = getattr(node, name)
+            if isinstance(value, base):
+                walk(value)
+            elif type(value) is tuple or type(value) is list:
+                for item in value:
+                    if isinstance(item, base):
+                        walk(item)
+        for fn in lv:
+            fn(node)
+
+    walk(module)
+
+
+class Linter:
+    def __init__(self, codes: Iterable[str]):
+        self.rules = RuleSet(codes)
+
+    def lint(self, text: str, *, apply_noqa: bool = True) -> LintResult:
+        """Diagnostics for one decoded source text (raises ParseError)."""
+        if not any(word in text for word in PREFILTER):
+            return LintResult()
+        active = self.rules.active_for(text)
+        if not active:
+            return LintResult()
+        module = parse(text)
+        try:
+            candidates = self._run(module, active)
+        except RecursionError:
+            raise ParseError("nesting too deep to analyse") from None
+        if not candidates:
+            return LintResult()
+        diagnostics = self._to_diagnostics(text, module, candidates)
+        result = LintResult()
+        if apply_noqa:
+            noqa = NoqaIndex(text)
+            if noqa.file_exempt:
+                result.suppressed = len(diagnostics)
+                return result
+            for diag in diagnostics:
+                if noqa.suppresses(diag.code, diag.line):
+                    result.suppressed += 1
+                else:
+                    result.diagnostics.append(diag)
+        else:
+            result.diagnostics = diagnostics
+        return result
+
+    def _run(self, module: cst.Module, active: tuple[type[Rule], ...]) -> list[Candidate]:
+        ctx = Analysis(module)
+        sink: list[Candidate] = []
+        rules = [cls(ctx, sink) for cls in active]
+        visits, leaves = self.rules.dispatch(active)
+        _walk(module, ctx, rules, visits, leaves)
+        kept = []
+        for cand in sink:
+            if cand.requires_graph and not ctx.in_graph(cand.graph_function):
+                continue
+            if cand.requires_tensor and not ctx.evidence_holds(cand.evidence):
+                continue
+            kept.append(cand)
+        return kept
+
+    def _to_diagnostics(self, text: str, module: cst.Module, candidates: list[Candidate]) -> list[Diagnostic]:
+        # Positions are computed only for files with findings: most files have none.
+        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        starts = line_starts(text)
+
+        def offset(pos) -> int:
+            return starts[pos.line - 1] + pos.column
+
+        out = []
+        seen = set()
+        for cand in candidates:
+            where = positions[cand.node]
+            fix = None
+            if cand.fix is not None:
+                fix = self._edits(text, module, cand.fix, positions, offset, starts)
+            message = cand.message
+            if "{context}" in message:
+                message = message.replace("{context}", cand.rule.ctx.graph_label(cand.graph_function))
+            diag = Diagnostic(cand.rule.code, message, where.start.line, where.start.column,
+                              where.end.line, where.end.column, fix)
+            key = (diag.code, diag.line, diag.column, diag.message)
+            if key not in seen:
+                seen.add(key)
+                out.append(diag)
+        out.sort(key=lambda d: (d.line, d.column, d.code))
+        return out
+
+    @staticmethod
+    def _edits(text, module, pending: PendingFix, positions, offset, starts) -> Fix:
+        edits = []
+        for rep in pending.replacements:
+            rng = positions[rep.node]
+            edits.append(Edit(offset(rng.start), offset(rng.end), rep.code))
+        if pending.add_import:
+            edits.append(_import_insertion(text, module, pending.add_import, positions, starts))
+        return Fix(tuple(sorted(edits)), pending.safe, pending.description)
+
+
+def _import_insertion(text: str, module: cst.Module, line: str, positions, starts) -> Edit:
+    """Insert `line` after the last import of the module's leading block (docstring, imports)."""
+    anchor = None
+    for stmt in module.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            if all(isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body):
+                anchor = stmt
+                continue
+            if anchor is None and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Expr) and isinstance(
+                    stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString)):
+                anchor = stmt  # module docstring
+                continue
+        elif isinstance(stmt, cst.Try) and anchor is not None:
+            continue  # `try: import x except ImportError: ...` inside the import block
+        break
+    newline = "\r\n" if "\r\n" in text else ("\r" if "\r" in text else "\n")
+    if anchor is None:
+        return Edit(0, 0, line + newline)
+    end_line = positions[anchor].end.line
+    if end_line < len(starts):
+        at = starts[end_line]
+        return Edit(at, at, line + newline)
+    return Edit(len(text), len(text), newline + line + newline)
+
+
+# --- applying fixes ---------------------------------------------------------------------------
+
+
+@dataclass
+class FixOutcome:
+    text: str
+    applied: list[Diagnostic] = field(default_factory=list)
+    dropped: list[tuple[Diagnostic, str]] = field(default_factory=list)  # (diag, why)
+    remaining: list[Diagnostic] = field(default_factory=list)
+    withheld_unsafe: int = 0
+
+
+def _overlaps(a: Edit, b: Edit) -> bool:
+    if a == b:
+        return False  # the same edit requested twice (e.g. one added import) is applied once
+    if a.start == a.end and b.start == b.end:
+        return a.start == b.start
+    return a.start < b.end and b.start < a.end or (a.start == a.end and b.start < a.start < b.end) or (
+        b.start == b.end and a.start < b.start < a.end)
+
+
+def apply_edits(text: str, fixes: list[Fix]) -> tuple[str, list[int]]:
+    """Apply the fixes whose edits do not overlap an earlier accepted fix; return indexes applied."""
+    accepted: list[Edit] = []
+    applied: list[int] = []
+    order = sorted(range(len(fixes)), key=lambda i: (fixes[i].edits[0].start if fixes[i].edits else 0))
+    for i in order:
+        edits = fixes[i].edits
+        if any(_overlaps(e, a) for e in edits for a in accepted):
+            continue
+        accepted.extend(e for e in edits if e not in accepted)
+        applied.append(i)
+    for edit in sorted(set(accepted), key=lambda e: (e.start, e.end), reverse=True):
+        text = text[:edit.start] + edit.text + text[edit.end:]
+    return text, sorted(applied)
+
+
+def _parses(text: str) -> bool:
+    try:
+        cst.parse_module(text)
+        return True
+    except (cst.ParserSyntaxError, RecursionError):
+        return False
+
+
+def fix_text(linter: Linter, text: str, *, unsafe: bool = False) -> FixOutcome:
+    """Apply fixes, re-lint and repeat until nothing changes (bounded)."""
+    outcome = FixOutcome(text)
+    rejected: set = set()
+    for _ in range(MAX_FIX_ROUNDS):
+        diagnostics = linter.lint(outcome.text).diagnostics
+        fixable = [d for d in diagnostics if d.fix is not None and (d.fix.safe or unsafe)
+                   and _signature(outcome.text, d) not in rejected]
+        if not fixable:
+            break
+        new_text, applied = apply_edits(outcome.text, [d.fix for d in fixable])
+        if not _parses(new_text):
+            # find the culprits one by one; keep the rest
+            good = []
+            for d in fixable:
+                single, _ = apply_edits(outcome.text, [d.fix])
+                if _parses(single):
+                    good.append(d)
+                else:
+                    rejected.add(_signature(outcome.text, d))
+                    outcome.dropped.append((d, "the fixed code would not parse"))
+            new_text, applied = apply_edits(outcome.text, [d.fix for d in good])
+            fixable = good
+            if not _parses(new_text):  # fixes fine alone, broken together: apply one per round
+                new_text, applied = apply_edits(outcome.text, [good[0].fix]) if good else (outcome.text, [])
+        if new_text == outcome.text:
+            break
+        outcome.applied.extend(fixable[i] for i in applied)
+        outcome.text = new_text
+    final = linter.lint(outcome.text).diagnostics
+    outcome.remaining = final
+    outcome.withheld_unsafe = sum(1 for d in final if d.fix is not None and not d.fix.safe and not unsafe)
+    return outcome
+
+
+def _signature(text: str, diag: Diagnostic) -> tuple:
+    assert diag.fix is not None
+    return (diag.code,) + tuple((text[e.start:e.end], e.text) for e in diag.fix.edits)

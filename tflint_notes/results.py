@@ -1,0 +1,44 @@
+"""Plain result values shared by the engine, the CLI and the flake8 plugin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, order=True)
+class Edit:
+    """Replace source[start:end] (character offsets into the decoded text) with `text`."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    edits: tuple[Edit, ...]
+    safe: bool
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    message: str
+    line: int  # 1-based
+    column: int  # 0-based, in characters (flake8 adds 1 itself)
+    end_line: int
+    end_column: int
+    fix: Fix | None = field(default=None, compare=False)
+
+    @property
+    def fixable(self) -> bool:
+        return self.fix is not None and self.fix.safe
+
+
+@dataclass(frozen=True)
+class FileError:
+    """A file that could not be linted; reported per file, never as a traceback."""
+
+    path: str
+    message: str

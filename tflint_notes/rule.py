@@ -1,0 +1,106 @@
+"""The rule base class.  Subclassing registers a rule: there is no hand-kept list of rules."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+import libcst as cst
+
+if TYPE_CHECKING:
+    from tflint_notes.analysis import Analysis, Evidence, FunctionInfo
+
+REGISTRY: dict[str, type["Rule"]] = {}
+_CODE = re.compile(r"^TFN\d{3}$")
+
+
+@dataclass(eq=False)
+class Replacement:
+    """Replace the source of `node` (without its own parentheses) by `code`."""
+
+    node: cst.CSTNode
+    code: str
+
+
+@dataclass(eq=False)
+class PendingFix:
+    replacements: list[Replacement]
+    safe: bool
+    description: str
+    add_import: str | None = None  # e.g. "import tensorflow as tf", added after the top imports
+
+
+@dataclass(eq=False)
+class Candidate:
+    """A finding as reported during the traversal; the engine turns it into a Diagnostic."""
+
+    rule: "Rule"
+    node: cst.CSTNode
+    message: str
+    fix: PendingFix | None = None
+    # Kept only if, once the whole module is known, this function is graph code ...
+    graph_function: "FunctionInfo | None" = None
+    requires_graph: bool = False
+    # ... and this evidence shows a tensor.
+    evidence: "Evidence | None" = None
+    requires_tensor: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+class Rule:
+    """One catalogue rule.  Subclasses define `code`, `name`, `message`-building logic and
+    `visit_<Node>`/`leave_<Node>` methods; they are called during the shared traversal.
+
+    The class docstring is the rule's documentation page (rules/<code>.md is generated from it).
+    """
+
+    code: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    default_enabled: ClassVar[bool] = True
+    #: The rule cannot fire unless one of these strings occurs in the source (cheap pre-filter).
+    triggers: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not cls.code:
+            return  # an abstract helper base
+        if not _CODE.match(cls.code):
+            raise ValueError(f"bad rule code {cls.code!r} on {cls.__name__}")
+        if cls.code in REGISTRY and REGISTRY[cls.code] is not cls:
+            raise ValueError(f"rule code {cls.code} registered twice")
+        REGISTRY[cls.code] = cls
+
+    def __init__(self, ctx: "Analysis", sink: list[Candidate]):
+        self.ctx = ctx
+        self._sink = sink
+
+    def report(self, node: cst.CSTNode, message: str, *, fix: PendingFix | None = None,
+               in_graph: bool = False, evidence: "Evidence | None" = None,
+               requires_tensor: bool = False) -> None:
+        """Report a finding at `node`.  `in_graph=True`: only if the enclosing function turns out to be
+        graph code; `requires_tensor=True`: only if `evidence` turns out to show a tensor."""
+        self._sink.append(Candidate(self, node, message, fix, self.ctx.current_function, in_graph,
+                                    evidence, requires_tensor))
+
+    def module_alias_for(self, module: str, preferred: str) -> tuple[str, str | None] | None:
+        """The name to write for `module` in a fix and the import line to add if it is not imported.
+
+        Keeps the user's alias (`import tensorflow as tf2` -> "tf2"); None if no name can be used safely.
+        """
+        ctx = self.ctx
+        alias = ctx.module_alias(module)
+        if alias is not None and ctx.resolve(cst.Name(alias)) == module:
+            return alias, None
+        if ctx.resolve(cst.Name(preferred)) == module:  # e.g. a function-local import
+            return preferred, None
+        if ctx.name_is_free(preferred) and not any(preferred in f.bindings() for f in ctx.function_stack):
+            return preferred, f"import {module} as {preferred}"
+        return None
+
+
+def all_rules() -> dict[str, type[Rule]]:
+    import tflint_notes.rules  # noqa: F401  (importing the package registers every rule)
+
+    return dict(sorted(REGISTRY.items()))
