@@ -1,0 +1,69 @@
+"""Execute every fixture program under real TensorFlow, once per Keras flavour.
+
+before.py must fail (or misbehave) exactly as its `expect-before:` line says; after.py,
+after_unsafe.py and the hard negatives must pass their own assertions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fixture_cases import ROOT, all_cases
+
+pytestmark = pytest.mark.tf
+
+CASES = all_cases()
+FLAVOURS = {"keras3": "0", "tf_keras": "1"}
+
+
+@pytest.fixture(scope="module", params=sorted(FLAVOURS))
+def run(request, tmp_path_factory):
+    flavour = request.param
+    out = tmp_path_factory.mktemp(flavour) / "results.json"
+    files = [str(p) for case in CASES for p in case.programs()]
+    env = dict(os.environ, TF_USE_LEGACY_KERAS=FLAVOURS[flavour], TF_CPP_MIN_LOG_LEVEL="2",
+               CUDA_VISIBLE_DEVICES="-1", PYTHONHASHSEED="0")
+    proc = subprocess.run([sys.executable, str(ROOT / "tests" / "fixture_runner.py"), str(out), *files],
+                          env=env, capture_output=True, text=True, timeout=1500)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    data = json.loads(out.read_text())
+    # make sure the flavour really switched: tf.keras is Keras 3 or legacy tf_keras
+    if flavour == "tf_keras":
+        assert data["keras"].startswith("tf_keras"), data["keras"]
+    else:
+        assert data["keras"].startswith("keras"), data["keras"]
+    assert data["tensorflow"].startswith("2.21"), data["tensorflow"]
+    return flavour, data["results"]
+
+
+def _result(run, path: Path) -> dict:
+    return run[1][str(path)]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_before_behaves_as_documented(run, case):
+    result = _result(run, case.before)
+    expected = case.expect_before()
+    if expected is None:
+        assert result["status"] == "pass", result.get("traceback")
+        return
+    kind, regex = expected
+    assert result["status"] == "error", f"{case.id}: before.py was expected to fail with {kind} under {run[0]}"
+    assert result["type"] == kind, result["traceback"]
+    assert re.search(regex, result["message"], re.DOTALL), result["message"][:2000]
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.after or c.after_unsafe],
+                         ids=[c.id for c in CASES if c.after or c.after_unsafe])
+def test_fixed_programs_pass(run, case):
+    for path in (case.after, case.after_unsafe):
+        if path is not None:
+            result = _result(run, path)
+            assert result["status"] == "pass", f"{path.name} under {run[0]}:\n{result.get('traceback')}"

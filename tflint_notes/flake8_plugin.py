@@ -1,0 +1,35 @@
+"""flake8 entry point: `TFN` codes.  flake8 handles `# noqa`, --select/--ignore and its own config."""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterator
+
+from tflint_notes import __version__
+from tflint_notes.engine import Linter, ParseError
+from tflint_notes.rule import all_rules
+
+
+class TFLintNotesChecker:
+    name = "tflint-notes"
+    version = __version__
+    _linter: Linter | None = None  # built once per process, not per file
+
+    def __init__(self, tree: ast.AST, lines: list[str]):
+        self._lines = lines
+
+    @classmethod
+    def linter(cls) -> Linter:
+        if cls._linter is None:
+            cls._linter = Linter([code for code, rule in all_rules().items() if rule.default_enabled])
+        return cls._linter
+
+    def run(self) -> Iterator[tuple[int, int, str, type]]:
+        text = "".join(self._lines)
+        try:
+            result = self.linter().lint(text, apply_noqa=False)
+        except ParseError:
+            return  # flake8 reports syntax errors itself (E999)
+        for diag in result.diagnostics:
+            # flake8 adds 1 to the column itself: hand it the 0-based one.
+            yield diag.line, diag.column, f"{diag.code} {diag.message}", type(self)
