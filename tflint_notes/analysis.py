@@ -635,6 +635,9 @@ class Analysis:
         if isinstance(node, cst.Call):
             qual = self.resolve(node.func)
             if qual is not None:
+                if qual.startswith("numpy."):
+                    # np.exp(t) is a tensor once fixed: report np.log(1 + np.exp(t)) too
+                    return merge(self.evidence(a.value) for a in node.args)
                 return frozenset({DEFINITELY_TENSOR}) if tf_call_returns_tensor(qual) else None
             func_expr = node.func
             if isinstance(func_expr, cst.Call) and is_keras_base(self.resolve(func_expr.func)):

@@ -132,11 +132,11 @@ def discover(paths: list[str], settings: Settings, report: Report) -> list[str]:
     for path in paths:
         if os.path.isdir(path):
             for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not settings.is_excluded(os.path.join(root, d)))
+                dirs[:] = sorted(d for d in dirs if not settings.is_excluded(os.path.join(root, d), path))
                 for name in sorted(files):
                     if name.endswith(".py"):
                         full = os.path.join(root, name)
-                        if not settings.is_excluded(full):
+                        if not settings.is_excluded(full, path):
                             found.append(full)
         elif os.path.exists(path) or os.path.islink(path):
             found.append(path)

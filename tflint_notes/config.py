@@ -47,11 +47,21 @@ class Settings:
                 out.extend(codes)
         return tuple(out)
 
-    def is_excluded(self, path: str) -> bool:
+    def is_excluded(self, path: str, walk_root: str | None = None) -> bool:
+        """Patterns match a path component found below `walk_root` (so naming a directory
+        inside `site-packages` on the command line still lints it), or the path relative to the
+        configuration's directory."""
+        if walk_root is not None:
+            below = os.path.relpath(path, walk_root).replace(os.sep, "/")
+            parts = [] if below == "." else below.split("/")
+        else:
+            parts = [os.path.basename(path)]
         rel = _relative(path, self.root)
-        parts = rel.split("/")
+        inside_root = not rel.startswith("../")
         for pattern in self.exclude:
-            if _glob_match(rel, pattern) or any(fnmatch.fnmatchcase(part, pattern) for part in parts):
+            if any(fnmatch.fnmatchcase(part, pattern) for part in parts):
+                return True
+            if inside_root and _glob_match(rel, pattern):
                 return True
         return False
 

@@ -31,6 +31,9 @@ _SAME_ARGS = {
     "abs": ((1, 1), set(), {}),
     "sqrt": ((1, 1), set(), {}),
     "tanh": ((1, 1), set(), {}),
+    "log": ((1, 1), set(), {}),
+    "sin": ((1, 1), set(), {}),
+    "cos": ((1, 1), set(), {}),
     "maximum": ((2, 2), set(), {}),
     "minimum": ((2, 2), set(), {}),
     "matmul": ((2, 2), set(), {}),
@@ -41,6 +44,7 @@ _SAME_ARGS = {
     "reshape": ((1, 2), {"newshape", "shape"}, {"newshape": "shape"}),
     "transpose": ((1, 2), {"axes"}, {"axes": "perm"}),
 }
+_TF_NAMES = {"log": "math.log"}  # where TensorFlow's name differs
 
 
 @functools.lru_cache(maxsize=1)
@@ -97,8 +101,9 @@ class NumpyOnTensorInGraph(Rule):
     The fix is **safe** where TensorFlow has an exact equivalent for the call as written:
     `np.append(a, b, axis=k)` → `tf.concat([a, b], axis=k)`, `np.concatenate(seq[, axis=k])` →
     `tf.concat(seq, axis=k)`, and `np.stack`, `np.reshape`, `np.transpose` (`axes=` → `perm=`),
-    `np.exp`, `np.square`, `np.abs`, `np.sqrt`, `np.tanh`, `np.maximum`, `np.minimum`,
-    `np.expand_dims`, `np.squeeze`, `np.tile`, `np.matmul` → the `tf.` function of the same name.
+    `np.exp`, `np.square`, `np.abs`, `np.sqrt`, `np.tanh`, `np.sin`, `np.cos`, `np.maximum`, `np.minimum`,
+    `np.expand_dims`, `np.squeeze`, `np.tile`, `np.matmul` → the `tf.` function of the same name,
+    and `np.log` → `tf.math.log`.
     The fix keeps your TensorFlow alias and adds `import tensorflow as tf` only if TensorFlow is not
     imported. (NumPy would have promoted integer inputs of `sqrt`/`exp` to float; TensorFlow raises
     instead. The original code never ran in graph mode, so no working behaviour changes.)
@@ -167,7 +172,7 @@ class NumpyOnTensorInGraph(Rule):
                 return None, None
             if set(keywords) - allowed:
                 return None, None
-            tf_name = f"{name}.{fname}"
+            tf_name = f"{name}.{_TF_NAMES.get(fname, fname)}"
             reps = [Replacement(node.func, tf_name)]
             for kw, arg in keywords.items():
                 if kw in renames:
