@@ -13,6 +13,8 @@ from typing import Iterable, Iterator
 
 import libcst as cst
 
+from tflint_notes.cstwalk import children
+
 # --- qualified names --------------------------------------------------------------------------
 
 _KERAS_ROOTS = ("tensorflow.keras.", "tensorflow.python.keras.", "tf_keras.", "keras.")
@@ -177,13 +179,14 @@ class FunctionInfo:
     local_functions: dict = field(default_factory=dict)
     tensor_names: dict = field(default_factory=dict)  # flow state: name -> Evidence
     dataset_names: set = field(default_factory=set)
+    bound: set = field(default_factory=set)  # names assigned so far in the traversal (shadow imports)
     graph_root: bool = False
     graph_reason: str = ""  # how it became graph code, for messages: "@tf.function", "MyLayer.call"
     eager_callback: bool = False
     _bindings: set | None = None
 
     def bindings(self) -> set:
-        """Names assigned (not imported) anywhere in this function: they shadow module imports."""
+        """Names assigned anywhere in this function (a full scan; only for fixes, which must be sure)."""
         if self._bindings is None:
             self._bindings = _collect_bindings(self.node)
         return self._bindings
@@ -197,53 +200,43 @@ class CallSite:
     args: list  # (position or keyword, Evidence | None)
 
 
-def _collect_bindings(func: cst.FunctionDef | cst.Lambda) -> set:
-    names: set = set()
-    params = func.params
-    for p in (*params.posonly_params, *params.params, *params.kwonly_params):
-        names.add(p.name.value)
+def _collect_bindings_params(params: cst.Parameters) -> set:
+    names = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
     for star in (params.star_arg, params.star_kwarg):
         if isinstance(star, cst.Param):
             names.add(star.name.value)
+    return names
+
+
+def _collect_bindings(func: cst.FunctionDef | cst.Lambda) -> set:
+    names = _collect_bindings_params(func.params)
     if isinstance(func, cst.Lambda):
         return names
-
-    class _Binder(cst.CSTVisitor):
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+    declared_global: set = set()
+    stack = list(children(func.body))
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is cst.FunctionDef or kind is cst.ClassDef:
             names.add(node.name.value)
-            return False
-
-        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-            names.add(node.name.value)
-            return False
-
-        def visit_Lambda(self, node: cst.Lambda) -> bool:
-            return False
-
-        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+            continue  # a scope of its own
+        if kind in _OWN_SCOPE:
+            continue
+        if kind is cst.AssignTarget:
             names.update(names_bound_by_target(node.target))
-
-        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        elif kind is cst.AnnAssign or kind is cst.AugAssign or kind is cst.For:
             names.update(names_bound_by_target(node.target))
-
-        def visit_AugAssign(self, node: cst.AugAssign) -> None:
-            names.update(names_bound_by_target(node.target))
-
-        def visit_For(self, node: cst.For) -> None:
-            names.update(names_bound_by_target(node.target))
-
-        def visit_AsName(self, node: cst.AsName) -> None:
+        elif kind is cst.AsName:
             names.update(names_bound_by_target(node.name))
-
-        def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        elif kind is cst.NamedExpr:
             names.update(names_bound_by_target(node.target))
+        elif kind is cst.Global or kind is cst.Nonlocal:
+            declared_global.update(item.name.value for item in node.names)
+        stack.extend(children(node))
+    return names - declared_global
 
-        def visit_Global(self, node: cst.Global) -> None:
-            for item in node.names:
-                names.discard(item.name.value)
 
-    func.body.visit(_Binder())
-    return names
+_OWN_SCOPE = (cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 
 
 def _import_aliases(node: cst.Import | cst.ImportFrom) -> Iterator[tuple[str, str]]:
@@ -380,6 +373,8 @@ class Analysis:
         return self._class_stack[-1] if self._class_stack else None
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if self._func_stack:
+            self._func_stack[-1].bound.add(node.name.value)
         bases = []
         for arg in node.bases:
             if arg.keyword is not None:
@@ -400,6 +395,8 @@ class Analysis:
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         parent = self.current_function
+        if parent is not None:
+            parent.bound.add(node.name.value)
         cls = self._class_stack[-1] if self._class_stack and (
             parent is None or self._class_stack[-1].parent is parent) else None
         info = self._new_function(node, node.name.value, parent, cls)
@@ -450,8 +447,33 @@ class Analysis:
             candidates.add(p.name.value)
         names += [p.name.value for p in params_node.kwonly_params]
         info = FunctionInfo(node, name, parent, cls, names, candidates)
+        info.bound.update(_collect_bindings_params(params_node))
         self.functions.append(info)
         return info
+
+    # Local bindings, in traversal order (see `resolve`).
+
+    def _bound(self, target: cst.BaseExpression) -> None:
+        if self._func_stack:
+            self._func_stack[-1].bound.update(names_bound_by_target(target))
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._bound(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._bound(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._bound(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bound(node.target)
+
+    def visit_AsName(self, node: cst.AsName) -> None:
+        self._bound(node.name)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._bound(node.target)
 
     def visit_Import(self, node: cst.Import) -> None:
         if self.current_function is not None:
@@ -569,10 +591,10 @@ class Analysis:
             if qual is None:
                 return None
             inner = stack
-        # an assignment to the name in an enclosing function shadows the import (checked lazily:
-        # only names that are imports get this far)
+        # An assignment to the name in an enclosing function shadows the import.  Assignments seen
+        # so far suffice: reading a local before its assignment is an UnboundLocalError anyway.
         for func in inner:
-            if name in func.bindings():
+            if name in func.bound:
                 return None
         return qual
 

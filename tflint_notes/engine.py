@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -10,6 +9,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from tflint_notes.analysis import Analysis
+from tflint_notes.cstwalk import child_fields as _child_fields
 from tflint_notes.noqa import NoqaIndex
 from tflint_notes.results import Diagnostic, Edit, Fix
 from tflint_notes.rule import Candidate, PendingFix, Rule, all_rules
@@ -18,22 +18,6 @@ from tflint_notes.source import line_starts
 # Files that never mention these cannot use TensorFlow/Keras: they are not even parsed.
 PREFILTER = ("tensorflow", "keras")
 MAX_FIX_ROUNDS = 10
-
-# Fields that hold only whitespace/punctuation: the walker never descends into them.
-_SKIPPED_FIELD_PARTS = ("whitespace", "leading_lines", "lines_after", "lpar", "rpar", "comma",
-                        "semicolon", "colon", "equal", "header", "footer", "dot", "operator",
-                        "asynchronous", "star", "newline", "indent", "arrow")
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _child_fields(node_type: type) -> tuple[str, ...]:
-    names = _CHILD_FIELDS.get(node_type)
-    if names is None:
-        names = tuple(f.name for f in dataclasses.fields(node_type)
-                      if not any(part in f.name for part in _SKIPPED_FIELD_PARTS))
-        _CHILD_FIELDS[node_type] = names
-    return names
-
 
 class ParseError(Exception):
     def __init__(self, message: str, line: int = 0, column: int = 0):

@@ -1,0 +1,62 @@
+"""Fix application: overlaps, shared edits, fixes that would break the code, bounded rounds."""
+
+from __future__ import annotations
+
+import textwrap
+
+import libcst as cst
+
+from tflint_notes.engine import Linter, LintResult, apply_edits, fix_text
+from tflint_notes.results import Diagnostic, Edit, Fix
+
+
+def test_identical_edits_from_two_fixes_are_applied_once():
+    shared = Edit(0, 0, "import tensorflow as tf\n")
+    fixes = [Fix((shared, Edit(5, 6, "X")), True), Fix((shared, Edit(8, 9, "Y")), True)]
+    text, applied = apply_edits("aaaaabbbccc\n", fixes)
+    assert applied == [0, 1]
+    assert text == "import tensorflow as tf\naaaaaXbbYcc\n"
+
+
+def test_overlapping_fix_is_deferred_not_lost():
+    fixes = [Fix((Edit(0, 10, "outer"),), True), Fix((Edit(2, 4, "in"),), True)]
+    text, applied = apply_edits("0123456789rest", fixes)
+    assert applied == [0] and text == "outerrest"
+
+
+class _StubLinter:
+    """Reports one diagnostic with a fix that breaks the syntax, and one good fix."""
+
+    def lint(self, text, **_):
+        diags = []
+        if "bad_target" in text:
+            at = text.index("bad_target")
+            diags.append(Diagnostic("TFN101", "m", 1, at, 1, at + 10,
+                                    Fix((Edit(at, at + 10, "("),), True)))
+        if "good_target" in text:
+            at = text.index("good_target")
+            diags.append(Diagnostic("TFN101", "m", 2, 0, 2, 11, Fix((Edit(at, at + 11, "fine"),), True)))
+        return LintResult(diags)
+
+
+def test_fix_that_would_not_parse_is_dropped_and_reported():
+    outcome = fix_text(_StubLinter(), "x = bad_target\ny = good_target\n")
+    assert outcome.text == "x = bad_target\ny = fine\n"
+    assert [why for _, why in outcome.dropped] == ["the fixed code would not parse"]
+    cst.parse_module(outcome.text)
+
+
+def test_nested_fixes_converge_and_refix_is_a_no_op():
+    src = textwrap.dedent("""\
+        import numpy as np
+        import tensorflow as tf
+
+        @tf.function
+        def f(x):
+            return np.append(np.exp(np.square(x)), np.abs(x), axis=-1)  # keep me
+        """)
+    linter = Linter(["TFN101"])
+    once = fix_text(linter, src)
+    assert "return tf.concat([tf.exp(tf.square(x)), tf.abs(x)], axis=-1)  # keep me" in once.text
+    assert len(once.applied) == 4 and once.remaining == []
+    assert fix_text(linter, once.text).text == once.text
