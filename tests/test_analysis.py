@@ -80,6 +80,11 @@ def lines(src: str) -> list[int]:
     """
     import numpy as np
     import tensorflow as tf
+    square = tf.function(lambda t: np.square(t))
+    """,
+    """
+    import numpy as np
+    import tensorflow as tf
     def prep(x):
         y = tf.cast(x, tf.float32) * 2
         return np.exp(y)

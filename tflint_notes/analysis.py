@@ -322,7 +322,7 @@ class Analysis:
         self._class_stack: list[ClassInfo] = []
         self._eager_callback_depth = 0
         self._eager_lambda_nodes: set = set()
-        self._dataset_lambda_nodes: set = set()
+        self._graph_lambda_nodes: dict = {}  # lambda node -> why it is graph code
         self._graph: dict | None = None
         self.module_imports, self.module_import_lines = self._scan_module_imports(module)
 
@@ -422,9 +422,9 @@ class Analysis:
         info = self._new_function(node, None, self.current_function, None)
         if node in self._eager_lambda_nodes:
             info.eager_callback = True
-        if node in self._dataset_lambda_nodes:
+        if node in self._graph_lambda_nodes:
             info.graph_root = True
-            info.graph_reason = "a tf.data callback"
+            info.graph_reason = self._graph_lambda_nodes[node]
             info.tensor_param_candidates = set(info.params)
         self._func_stack.append(info)
 
@@ -488,7 +488,11 @@ class Analysis:
         qual = self.resolve(func)
         if qual is not None:
             if is_tf_function(qual) and node.args:
-                self.tf_function_wraps.append((self.current_function, self.current_class, node.args[0].value))
+                target = node.args[0].value
+                if isinstance(target, cst.Lambda):
+                    self._graph_lambda_nodes[target] = "a tf.function-wrapped lambda"
+                else:
+                    self.tf_function_wraps.append((self.current_function, self.current_class, target))
             elif qual in _EAGER_CALLBACK_WRAPPERS and node.args:
                 target = node.args[0].value
                 for arg in node.args:
@@ -502,7 +506,10 @@ class Analysis:
                 for arg in node.args:
                     if arg.keyword is not None and arg.keyword.value in ("map_func", "predicate"):
                         target = arg.value
-                self._mark_callback(target, self._dataset_lambda_nodes, self.dataset_callback_refs)
+                if isinstance(target, cst.Lambda):
+                    self._graph_lambda_nodes[target] = "a tf.data callback"
+                else:
+                    self._mark_callback(target, set(), self.dataset_callback_refs)
             if isinstance(func.value, cst.Name) and func.value.value == "self" and self.current_class is not None:
                 self._record_call_site(node, func.attr.value, via_self=True)
         elif isinstance(func, cst.Name):
