@@ -9,7 +9,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
 _MARK = re.compile(r"#\s*(TFN\d{3}(?:[\s,]+TFN\d{3})*)\s*$")
-_EXPECT = re.compile(r"^expect-before:\s*(.+?)\s*$", re.MULTILINE)
+_EXPECT = re.compile(r"^expect-before(?:\[(?P<flavour>[a-z_0-9]+)\])?:\s*(?P<value>.+?)\s*$", re.MULTILINE)
+FLAVOURS = ("keras3", "tf_keras")
 
 
 @dataclass(frozen=True)
@@ -45,23 +46,34 @@ class Case:
                 marks.extend((number, code) for code in re.split(r"[\s,]+", match.group(1)))
         return sorted(marks)
 
-    def expect_before(self) -> tuple[str, str] | None:
-        """None if before.py must run cleanly, else (exception type name, message regex)."""
-        match = _EXPECT.search(self.before.read_text(encoding="utf-8"))
-        if match is None:
-            raise AssertionError(f"{self.before}: missing 'expect-before:' line in the docstring")
-        value = match.group(1)
+    def expect_before(self, flavour: str) -> tuple[str, str] | None:
+        """None if before.py must run cleanly under `flavour`, else (exception type name, message regex).
+
+        `expect-before: ...` applies to both Keras flavours; `expect-before[keras3]: ...` and
+        `expect-before[tf_keras]: ...` override it for one (the bug often shows differently)."""
+        found = {}
+        for match in _EXPECT.finditer(self.before.read_text(encoding="utf-8")):
+            found[match.group("flavour")] = match.group("value")
+        value = found.get(flavour, found.get(None))
+        if value is None:
+            raise AssertionError(f"{self.before}: no 'expect-before:' line for {flavour}")
         if value == "pass":
             return None
         kind, _, regex = value.partition(":")
         return kind.strip(), regex.strip()
 
     @property
+    def corrected(self) -> Path | None:
+        """For rules without a fix: the hand-corrected program, executed to prove the advice works."""
+        p = self.folder / "corrected.py"
+        return p if p.exists() else None
+
+    @property
     def positive(self) -> bool:
         return bool(self.expected_marks())
 
     def programs(self) -> list[Path]:
-        return [p for p in (self.before, self.after, self.after_unsafe) if p is not None]
+        return [p for p in (self.before, self.after, self.after_unsafe, self.corrected) if p is not None]
 
 
 def all_cases() -> list[Case]:

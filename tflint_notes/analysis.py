@@ -834,6 +834,28 @@ class Analysis:
             scope = scope.parent
         return self.module_functions.get(name)
 
+    def local_bases(self, cls: ClassInfo) -> list[ClassInfo]:
+        """Classes of this module that `cls` derives from, nearest first (no cycles)."""
+        out: list[ClassInfo] = []
+        todo = [cls]
+        while todo:
+            current = todo.pop(0)
+            for base in current.bases:
+                local = self.classes.get(base[6:]) if base.startswith("local:") else None
+                if local is not None and local is not cls and local not in out:
+                    out.append(local)
+                    todo.append(local)
+        return out
+
+    def class_is_model(self, cls: ClassInfo) -> bool:
+        """A subclass of keras Model (directly or through classes of this module)."""
+        for info in (cls, *self.local_bases(cls)):
+            for base in info.bases:
+                if not base.startswith("local:") and is_keras_base(base) and base.rsplit(".", 1)[-1] in (
+                        "Model", "Functional", "Sequential"):
+                    return True
+        return False
+
     def class_is_keras(self, cls: ClassInfo, _depth: int = 0) -> bool:
         if _depth > 50:
             return False

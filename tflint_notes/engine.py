@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 import libcst as cst
+from libcst._nodes.internal import CodegenState
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from tflint_notes.analysis import Analysis
@@ -14,6 +16,8 @@ from tflint_notes.noqa import NoqaIndex
 from tflint_notes.results import Diagnostic, Edit, Fix
 from tflint_notes.rule import Candidate, PendingFix, Rule, all_rules
 from tflint_notes.source import line_starts
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
 
 # Files that never mention these cannot use TensorFlow/Keras: they are not even parsed.
 PREFILTER = ("tensorflow", "keras")
@@ -154,6 +158,8 @@ class Linter:
         rules = [cls(ctx, sink) for cls in active]
         visits, leaves = self.rules.dispatch(active)
         _walk(module, ctx, rules, visits, leaves)
+        for rule in rules:
+            rule.finish()
         kept = []
         for cand in sink:
             if cand.requires_graph and not ctx.in_graph(cand.graph_function):
@@ -166,18 +172,14 @@ class Linter:
     def _to_diagnostics(self, text: str, module: cst.Module, candidates: list[Candidate]) -> list[Diagnostic]:
         # Positions are computed only for files with findings: most files have none.
         positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-        starts = line_starts(text)
-
-        def offset(pos) -> int:
-            return starts[pos.line - 1] + pos.column
-
+        locator = Locator(text, module, positions)
         out = []
         seen = set()
         for cand in candidates:
             where = positions[cand.node]
             fix = None
             if cand.fix is not None:
-                fix = self._edits(text, module, cand.fix, positions, offset, starts)
+                fix = self._edits(locator, cand.fix)
             message = cand.message
             if "{context}" in message:
                 message = message.replace("{context}", cand.rule.ctx.graph_label(cand.graph_function))
@@ -191,14 +193,95 @@ class Linter:
         return out
 
     @staticmethod
-    def _edits(text, module, pending: PendingFix, positions, offset, starts) -> Fix:
+    def _edits(locator: "Locator", pending: PendingFix) -> Fix | None:
         edits = []
         for rep in pending.replacements:
-            rng = positions[rep.node]
-            edits.append(Edit(offset(rng.start), offset(rng.end), rep.code))
+            start, end = locator.span(rep.node)
+            code = rep.code if isinstance(rep.code, str) else locator.code_like(rep.node, rep.code)
+            if code is None:
+                return None
+            edits.append(Edit(start, end, code))
+        if pending.build_edits is not None:
+            extra = pending.build_edits(locator)
+            if extra is None:
+                return None
+            edits.extend(extra)
         if pending.add_import:
-            edits.append(_import_insertion(text, module, pending.add_import, positions, starts))
+            edits.append(_import_insertion(locator.text, locator.module, pending.add_import,
+                                           locator.positions, locator.starts))
         return Fix(tuple(sorted(edits)), pending.safe, pending.description)
+
+
+class Locator:
+    """Offsets and lines of nodes in the source text, for building fix edits."""
+
+    def __init__(self, text: str, module: cst.Module, positions):
+        self.text = text
+        self.module = module
+        self.positions = positions
+        self.starts = line_starts(text)
+        match = _NEWLINE.search(text)
+        self.newline = match.group(0) if match else "\n"
+
+    def offset(self, pos) -> int:
+        return self.starts[pos.line - 1] + pos.column
+
+    def span(self, node: cst.CSTNode) -> tuple[int, int]:
+        rng = self.positions[node]
+        return self.offset(rng.start), self.offset(rng.end)
+
+    def first_line(self, node: cst.CSTNode) -> int:
+        return self.positions[node].start.line
+
+    def last_line(self, node: cst.CSTNode) -> int:
+        return self.positions[node].end.line
+
+    def line_start(self, line: int) -> int:
+        """Offset where 1-based `line` starts (len(text) past the end)."""
+        return self.starts[line - 1] if line - 1 < len(self.starts) else len(self.text)
+
+    def line_text(self, line: int) -> str:
+        return self.text[self.line_start(line):self.line_start(line + 1)]
+
+    def indent_of(self, line: int) -> str:
+        content = self.line_text(line)
+        return content[:len(content) - len(content.lstrip(" \t"))]
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+    def code_like(self, original: cst.CSTNode, new: cst.CSTNode) -> str | None:
+        """Source for `new`, to replace `original`'s span (parentheses excluded, as in `span`).
+
+        A multi-line node generated on its own loses the indentation of its block; find the
+        indentation that regenerates `original` byte for byte and generate `new` with it.
+        None if there is none (then the fix is not offered rather than risk a wrong edit)."""
+        start, end = self.span(original)
+        source = self.text[start:end]
+        original, new = _strip_parens(original), _strip_parens(new)
+        if "\n" not in source and "\r" not in source:
+            return self._generate(new, "")
+        first = self.first_line(original)
+        tried = set()
+        for line in range(first, max(0, first - 200), -1):
+            indent = self.indent_of(line)
+            if indent in tried:
+                continue
+            tried.add(indent)
+            if self._generate(original, indent) == source:
+                return self._generate(new, indent)
+        return None
+
+    def _generate(self, node: cst.CSTNode, indent: str) -> str:
+        state = CodegenState(default_indent=self.module.default_indent, default_newline=self.module.default_newline)
+        if indent:
+            state.indent_tokens.append(indent)
+        node._codegen(state)
+        return "".join(state.tokens)
+
+
+def _strip_parens(node: cst.CSTNode) -> cst.CSTNode:
+    return node.with_changes(lpar=[], rpar=[]) if getattr(node, "lpar", None) else node
 
 
 def _import_insertion(text: str, module: cst.Module, line: str, positions, starts) -> Edit:

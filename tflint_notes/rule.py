@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Callable, ClassVar
 
 import libcst as cst
 
 if TYPE_CHECKING:
     from tflint_notes.analysis import Analysis, Evidence, FunctionInfo
+    from tflint_notes.engine import Locator
+    from tflint_notes.results import Edit
 
 REGISTRY: dict[str, type["Rule"]] = {}
 _CODE = re.compile(r"^TFN\d{3}$")
@@ -17,10 +19,11 @@ _CODE = re.compile(r"^TFN\d{3}$")
 
 @dataclass(eq=False)
 class Replacement:
-    """Replace the source of `node` (without its own parentheses) by `code`."""
+    """Replace the source of `node` (without its own parentheses) by `code`: a string, or a new node
+    (generated with the original's indentation, so multi-line nodes stay right)."""
 
     node: cst.CSTNode
-    code: str
+    code: "str | cst.CSTNode"
 
 
 @dataclass(eq=False)
@@ -29,6 +32,9 @@ class PendingFix:
     safe: bool
     description: str
     add_import: str | None = None  # e.g. "import tensorflow as tf", added after the top imports
+    # For fixes that move or insert whole lines: called with a Locator once positions are known;
+    # returns the edits, or None if the fix turns out not to be possible.
+    build_edits: "Callable[[Locator], list[Edit] | None] | None" = None
 
 
 @dataclass(eq=False)
@@ -75,6 +81,9 @@ class Rule:
     def __init__(self, ctx: "Analysis", sink: list[Candidate]):
         self.ctx = ctx
         self._sink = sink
+
+    def finish(self) -> None:
+        """Called once after the traversal, for rules that report what they collected."""
 
     def report(self, node: cst.CSTNode, message: str, *, fix: PendingFix | None = None,
                in_graph: bool = False, evidence: "Evidence | None" = None,

@@ -58,10 +58,6 @@ def _code(node: cst.CSTNode) -> str:
     return cst.Module(body=[]).code_for_node(node)
 
 
-def _without_parens(node: cst.BaseExpression) -> cst.BaseExpression:
-    return node.with_changes(lpar=[], rpar=[]) if getattr(node, "lpar", None) else node
-
-
 class NumpyOnTensorInGraph(Rule):
     """## What it does
     Flags a NumPy function called on a tensor inside graph code: a `@tf.function` (in any form,
@@ -193,7 +189,7 @@ class NumpyOnTensorInGraph(Rule):
             )
             new_call = node.with_changes(func=cst.parse_expression(f"{name}.concat"), args=[merged, axis])
             axis_code = _code(axis.value)
-            return done([Replacement(node, _code(_without_parens(new_call)))], f"{name}.concat([...], axis={axis_code})")
+            return done([Replacement(node, new_call)], f"{name}.concat([...], axis={axis_code})")
         if fname == "concatenate":
             if not positional or len(args) > 2 or set(keywords) - {"axis"}:
                 return None, None
@@ -209,7 +205,7 @@ class NumpyOnTensorInGraph(Rule):
                         equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))),
             ]
             new_call = node.with_changes(func=cst.parse_expression(f"{name}.concat"), args=new_args)
-            return done([Replacement(node, _code(_without_parens(new_call)))], f"{name}.concat(..., axis=0)")
+            return done([Replacement(node, new_call)], f"{name}.concat(..., axis=0)")
         return None, None
 
 
