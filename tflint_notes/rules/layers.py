@@ -187,7 +187,7 @@ class WeightInCall(_LayerRule):
     `if`/loop, or depending on anything computed in `call`, is reported without a fix.
 
     ## Proof
-    `fixtures/TFN201/`: under Keras 3 each `before.py` raises the state error; under tf_keras it
+    [`fixtures/TFN201/`](../fixtures/TFN201/): under Keras 3 each `before.py` raises the state error; under tf_keras it
     misbehaves silently; each `after.py` trains (the loss falls) with the right number of weights.
     """
 
@@ -409,7 +409,7 @@ class SublayerInCall(_LayerRule):
     values computed in `call`.
 
     ## Proof
-    `fixtures/TFN202/`: `before.py` shows an untracked, non-deterministic layer under both Keras
+    [`fixtures/TFN202/`](../fixtures/TFN202/): `before.py` shows an untracked, non-deterministic layer under both Keras
     flavours; `after_unsafe.py` has tracked weights and stable outputs.
     """
 
@@ -593,7 +593,7 @@ class InitDropsKwargs(_LayerRule):
     the last argument of every `super().__init__(...)` call. Callers that worked before still work.
 
     ## Proof
-    `fixtures/TFN203/`: `before.py` fails on `MyLayer(..., name=...)`; `after.py` survives
+    [`fixtures/TFN203/`](../fixtures/TFN203/): `before.py` fails on `MyLayer(..., name=...)`; `after.py` survives
     `model.save` + `load_model` with identical outputs under Keras 3 and tf_keras.
     """
 
@@ -689,7 +689,7 @@ class MissingSuperInit(_LayerRule):
     `**kwargs` to the parameters if needed (the same edit TFN203 makes, so both fixes compose).
 
     ## Proof
-    `fixtures/TFN204/`: `before.py` raises the RuntimeError under both Keras flavours; `after.py`
+    [`fixtures/TFN204/`](../fixtures/TFN204/): `before.py` raises the RuntimeError under both Keras flavours; `after.py`
     builds, saves and reloads the model with identical outputs.
     """
 
@@ -783,7 +783,7 @@ class MissingGetConfig(_LayerRule):
     arguments and the `get_config`/`from_config` pattern to use.
 
     ## Proof
-    `fixtures/TFN205/`: `before.py` fails to save or load under both Keras flavours;
+    [`fixtures/TFN205/`](../fixtures/TFN205/): `before.py` fails to save or load under both Keras flavours;
     `corrected.py` adds `get_config` and round-trips with identical outputs.
     """
 

@@ -41,7 +41,7 @@ class InputShapeOnModelSubclass(Rule):
     No automatic fix: where the model gets built depends on the program.
 
     ## Proof
-    `fixtures/TFN504/`: `before.py` raises under tf_keras and leaves an unbuilt model under Keras 3;
+    [`fixtures/TFN504/`](../fixtures/TFN504/): `before.py` raises under tf_keras and leaves an unbuilt model under Keras 3;
     `corrected.py` builds it explicitly.
     """
 

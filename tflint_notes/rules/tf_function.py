@@ -111,7 +111,7 @@ class NumpyOnTensorInGraph(Rule):
     them to TensorFlow ops or wrap them in `tf.py_function`.
 
     ## Proof
-    `fixtures/TFN101/` holds the programs: each `before.py` raises the error above under Keras 3
+    [`fixtures/TFN101/`](../fixtures/TFN101/) holds the programs: each `before.py` raises the error above under Keras 3
     and tf_keras, each `after.py`/`after_unsafe.py` computes the asserted results.
     """
 

@@ -1,0 +1,102 @@
+"""Layer/Model subclass detection and the composition of the layer fixes (no TensorFlow needed)."""
+
+from __future__ import annotations
+
+import textwrap
+
+import libcst as cst
+import pytest
+
+from tflint_notes.engine import Linter, fix_text
+from tflint_notes.rule import all_rules
+
+LINTER = Linter(all_rules())
+
+BODY = """
+    def __init__(self, units=4, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+    def call(self, inputs):
+        self.w = self.add_weight(shape=(inputs.shape[-1], self.units))
+        return inputs @ self.w
+"""
+
+
+def codes(src: str) -> list[str]:
+    return [d.code for d in LINTER.lint(textwrap.dedent(src)).diagnostics]
+
+
+@pytest.mark.parametrize("header", [
+    "import tensorflow as tf\nclass L(tf.keras.layers.Layer):",
+    "import keras\nclass L(keras.layers.Layer):",
+    "from tensorflow.keras.layers import Layer\nclass L(Layer):",
+    "from tensorflow import keras\nclass L(keras.Model):",
+    "import tf_keras\nclass L(tf_keras.layers.Layer):",
+    "from tensorflow.keras import layers\nclass L(layers.Dense):",
+    "import tensorflow as tf\nclass Base(tf.keras.layers.Layer):\n    pass\nclass Mid(Base):\n    pass\nclass L(Mid):",
+])
+def test_layer_subclass_detected_through_every_form(header):
+    assert codes(header + textwrap.indent(textwrap.dedent(BODY), "    ")) == ["TFN201"]
+
+
+@pytest.mark.parametrize("header", [
+    "import tensorflow as tf\nclass L:",
+    "import tensorflow as tf\nclass L(tf.Module):",
+    "import tensorflow as tf\nclass Layer:\n    pass\nclass L(Layer):",
+])
+def test_non_keras_classes_stay_silent(header):
+    assert codes(header + textwrap.indent(textwrap.dedent(BODY), "    ")) == []
+
+
+def test_fixes_compose_in_one_run():
+    src = textwrap.dedent('''\
+        import tensorflow as tf
+
+
+        class Linear(tf.keras.layers.Layer):
+            def __init__(self, units=32):
+                self.units = units
+
+            def call(self, inputs):
+                self.w = self.add_weight(shape=(inputs.shape[-1], self.units), initializer="random_normal")
+                return tf.matmul(inputs, self.w)
+        ''')
+    assert sorted(codes(src)) == ["TFN201", "TFN203", "TFN204"]
+    fixed = fix_text(LINTER, src).text
+    assert fixed == textwrap.dedent('''\
+        import tensorflow as tf
+
+
+        class Linear(tf.keras.layers.Layer):
+            def __init__(self, units=32, **kwargs):
+                super().__init__(**kwargs)
+                self.units = units
+
+            def build(self, input_shape):
+                self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="random_normal")
+
+            def call(self, inputs):
+                return tf.matmul(inputs, self.w)
+        ''')
+    assert codes(fixed) == []
+    assert fix_text(LINTER, fixed).text == fixed
+
+
+def test_trailing_comma_signatures_stay_valid():
+    src = textwrap.dedent('''\
+        import tensorflow as tf
+
+
+        class Scale(tf.keras.layers.Layer):
+            def __init__(
+                self,
+                factor,
+            ):
+                super().__init__(
+                    dtype="float32",
+                )
+                self.factor = factor
+        ''')
+    fixed = fix_text(LINTER, src).text
+    cst.parse_module(fixed)
+    assert "factor, **kwargs,\n" in fixed and 'dtype="float32", **kwargs,\n' in fixed
