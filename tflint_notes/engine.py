@@ -258,7 +258,11 @@ class Locator:
         None if there is none (then the fix is not offered rather than risk a wrong edit)."""
         start, end = self.span(original)
         source = self.text[start:end]
-        original, new = _strip_parens(original), _strip_parens(new)
+        # The span excludes `original`'s own parentheses, which stay in the text; `new` keeps
+        # parentheses of its own (e.g. the receiver in `(a + b).numpy()` -> `(a + b)`).
+        if getattr(new, "lpar", None) == getattr(original, "lpar", None):
+            new = _strip_parens(new)
+        original = _strip_parens(original)
         if "\n" not in source and "\r" not in source:
             return self._generate(new, "")
         first = self.first_line(original)

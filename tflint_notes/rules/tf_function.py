@@ -8,7 +8,7 @@ from importlib import resources
 
 import libcst as cst
 
-from tflint_notes.analysis import merge
+from tflint_notes.analysis import DEFINITELY_TENSOR, canonical, is_tf_function, merge, names_bound_by_target
 from tflint_notes.rule import PendingFix, Replacement, Rule
 
 # NumPy functions that work on symbolic tensors (they only read .shape/.ndim/.dtype) or never see
@@ -211,3 +211,746 @@ class NumpyOnTensorInGraph(Rule):
 
 def _is_none(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Name) and node.value == "None"
+
+
+# --- shared helpers for the graph-mode rules ----------------------------------------------------
+
+_NO_SPACE = cst.SimpleWhitespace("")
+
+
+def _kwarg(name: str, value: cst.BaseExpression) -> cst.Arg:
+    return cst.Arg(value=value, keyword=cst.Name(name), equal=cst.AssignEqual(_NO_SPACE, _NO_SPACE))
+
+
+def _bound_args(node: cst.Call, names: tuple[str, ...]) -> dict | None:
+    """Map a call's arguments onto parameter `names` (positional then keyword); None if it cannot."""
+    out: dict = {}
+    for index, arg in enumerate(node.args):
+        if arg.star:
+            return None
+        if arg.keyword is None:
+            if index >= len(names):
+                return None
+            out[names[index]] = arg.value
+        elif arg.keyword.value in names:
+            out[arg.keyword.value] = arg.value
+        else:
+            return None
+    return out
+
+
+def _is_builtin(ctx, node: cst.BaseExpression, name: str) -> bool:
+    """`node` is the builtin `name` (not imported, defined or assigned in this module or function)."""
+    if not isinstance(node, cst.Name) or node.value != name:
+        return False
+    if ctx.resolve(node) is not None or name in ctx.module_functions or name in ctx.classes:
+        return False
+    if any(name in f.bound for f in ctx.function_stack):
+        return False
+    return ctx.name_is_free(name)
+
+
+# --- TFN102 -----------------------------------------------------------------------------------
+
+# np.random.<f> / random.<f> -> (parameter names, tf.random function, mapping of tf keyword -> np parameter)
+_RANDOM_FIXES = {
+    "numpy.random.uniform": (("low", "high", "size"), "uniform", (("minval", "low"), ("maxval", "high"))),
+    "numpy.random.normal": (("loc", "scale", "size"), "normal", (("mean", "loc"), ("stddev", "scale"))),
+    "random.uniform": (("a", "b"), "uniform", (("minval", "a"), ("maxval", "b"))),
+    "random.gauss": (("mu", "sigma"), "normal", (("mean", "mu"), ("stddev", "sigma"))),
+    "random.normalvariate": (("mu", "sigma"), "normal", (("mean", "mu"), ("stddev", "sigma"))),
+    "random.random": ((), "uniform", ()),
+}
+
+
+class RandomInGraph(Rule):
+    """## What it does
+    Flags `np.random.*` and the standard library's `random.*` called in graph code (a
+    `@tf.function`, a Keras `call`/`train_step`, a `tf.data` `map` function, or a helper called from
+    one of these).
+
+    ## Why is this bad?
+    Graph code runs its Python once, while tracing. The random number is drawn at that moment and
+    baked into the graph as a constant: every later call returns the *same* "random" value. Nothing
+    fails; augmentation, noise and dropout written this way silently stop being random.
+
+    ## Example
+    ```python
+    @tf.function
+    def jitter(x):
+        return x + np.random.normal(0.0, 0.1, size=(3,))
+    ```
+
+    ## Use instead
+    ```python
+    @tf.function
+    def jitter(x):
+        return x + tf.random.normal((3,), mean=0.0, stddev=0.1)
+    ```
+
+    ## Fix safety
+    **Unsafe** (`--unsafe-fixes`) for `np.random.uniform/normal/rand/randn` and `random.random/uniform/
+    gauss/normalvariate`: they become `tf.random.uniform`/`tf.random.normal` with the same shape and
+    bounds. The values now change per call, as intended, but the random stream (and the dtype:
+    float32 instead of float64) differs. Other functions (`randint`, `choice`, `shuffle`, `seed`)
+    get no fix.
+
+    ## Proof
+    [`fixtures/TFN102/`](../fixtures/TFN102/): `before.py` returns the same value on three calls;
+    `after_unsafe.py` returns different values.
+    """
+
+    code = "TFN102"
+    name = "random-in-graph"
+    summary = "np.random / random called in graph code (drawn once at trace time)"
+    triggers = ("random",)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        qual = self.ctx.resolve(node.func)
+        if qual is None or not (qual.startswith("numpy.random.") or qual.startswith("random.")):
+            return
+        if qual.count(".") != (2 if qual.startswith("numpy.") else 1):
+            return  # np.random.Generator methods etc. are reached through objects, not here
+        callee = cst.Module(body=[]).code_for_node(node.func)
+        alias = self.module_alias_for("tensorflow", "tf")
+        fix = self._fix(node, qual, alias) if alias is not None else None
+        self.report(node, f"{callee}() in {{context}} runs once at trace time: every call reuses the same value; "
+                          f"use tf.random.*", fix=fix, in_graph=True)
+
+    def _fix(self, node: cst.Call, qual: str, alias) -> PendingFix | None:
+        tf_name, add_import = alias
+        if qual in ("numpy.random.rand", "numpy.random.randn"):
+            if any(a.keyword is not None or a.star for a in node.args):
+                return None
+            dims = [a.value for a in node.args]
+            shape = cst.Tuple([cst.Element(d) for d in dims]) if len(dims) != 1 else cst.Tuple(
+                [cst.Element(dims[0], comma=cst.Comma())])
+            if not dims:
+                shape = cst.List([])
+            fn = "uniform" if qual.endswith("rand") else "normal"
+            new = cst.Call(cst.parse_expression(f"{tf_name}.random.{fn}"), [cst.Arg(shape)])
+            return PendingFix([Replacement(node, new)], safe=False, description=f"use tf.random.{fn}",
+                              add_import=add_import)
+        spec = _RANDOM_FIXES.get(qual)
+        if spec is None:
+            return None
+        names, fn, mapping = spec
+        bound = _bound_args(node, names)
+        if bound is None:
+            return None
+        shape = bound.get("size", cst.List([]))
+        if _is_none_node(shape):
+            shape = cst.List([])
+        args = [cst.Arg(shape)] + [_kwarg(tf_kw, bound[np_kw]) for tf_kw, np_kw in mapping if np_kw in bound]
+        new = cst.Call(cst.parse_expression(f"{tf_name}.random.{fn}"), args)
+        return PendingFix([Replacement(node, new)], safe=False, description=f"use tf.random.{fn}",
+                          add_import=add_import)
+
+
+def _is_none_node(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
+# --- TFN103 -----------------------------------------------------------------------------------
+
+
+class PrintInGraph(Rule):
+    """## What it does
+    Flags the builtin `print(...)` in graph code.
+
+    ## Why is this bad?
+    `print` is Python: in graph code it runs once, while tracing, and shows symbolic tensors
+    (`Tensor("add:0", shape=(), dtype=float32)`) instead of values. Later calls print nothing, so the
+    debugging output you rely on silently disappears.
+
+    ## Example
+    ```python
+    @tf.function
+    def step(x):
+        print("loss", x)
+        return x * 2
+    ```
+
+    ## Use instead
+    ```python
+    @tf.function
+    def step(x):
+        tf.print("loss", x)
+        return x * 2
+    ```
+
+    ## Fix safety
+    **Safe** when the call has only positional arguments and `sep=`/`end=`: `print` becomes
+    `tf.print` (your TensorFlow alias is kept), which prints on every call, with values. Note that
+    `tf.print` writes to standard error by default. Calls with `file=` or `flush=` get no fix.
+
+    ## Proof
+    [`fixtures/TFN103/`](../fixtures/TFN103/): `before.py` prints once for three calls; `after.py`
+    prints three times, with values.
+    """
+
+    code = "TFN103"
+    name = "print-in-graph"
+    summary = "print() in graph code (runs only while tracing)"
+    triggers = ("print",)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not _is_builtin(self.ctx, node.func, "print"):
+            return
+        fix = None
+        alias = self.module_alias_for("tensorflow", "tf")
+        if alias is not None and all(a.keyword is None or a.keyword.value in ("sep", "end") for a in node.args) and (
+                not any(a.star == "**" for a in node.args)):
+            name, add_import = alias
+            fix = PendingFix([Replacement(node.func, f"{name}.print")], safe=True, description="use tf.print",
+                             add_import=add_import)
+        self.report(node, "print() in {context} runs once, at trace time, and shows symbolic tensors; "
+                          "use tf.print()", fix=fix, in_graph=True)
+
+
+# --- TFN104 -----------------------------------------------------------------------------------
+
+
+class NumpyMethodInGraph(Rule):
+    """## What it does
+    Flags `.numpy()` called on a tensor in graph code.
+
+    ## Why is this bad?
+    Symbolic tensors have no value while a graph is traced, so they have no `.numpy()`:
+    `AttributeError: 'SymbolicTensor' object has no attribute 'numpy'`. Code that works in eager mode
+    (a notebook cell, a direct layer call under Keras 3) breaks under `@tf.function`, `model.fit` or
+    `Dataset.map`.
+
+    ## Example
+    ```python
+    @tf.function
+    def scale(x):
+        return x.numpy() * 2
+    ```
+
+    ## Use instead
+    ```python
+    @tf.function
+    def scale(x):
+        return x * 2
+    ```
+
+    ## Fix safety
+    **Unsafe** (`--unsafe-fixes`): `.numpy()` is dropped, so the value stays a tensor. Code that
+    needed a NumPy array (NumPy calls, Python control flow on values) must be rewritten with TF ops.
+
+    ## Proof
+    [`fixtures/TFN104/`](../fixtures/TFN104/): `before.py` raises the AttributeError; `after_unsafe.py`
+    computes the asserted values.
+    """
+
+    code = "TFN104"
+    name = "numpy-method-in-graph"
+    summary = ".numpy() on a tensor in graph code"
+    triggers = (".numpy()",)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "numpy" and not node.args):
+            return
+        evidence = self.ctx.evidence(func.value)
+        if evidence is None:
+            return
+        fix = PendingFix([Replacement(node, func.value)], safe=False, description="drop .numpy()")
+        self.report(node, ".numpy() on a tensor in {context} fails while tracing (symbolic tensors have no "
+                          "value); keep it a tensor and use TF ops", fix=fix, in_graph=True, evidence=evidence,
+                    requires_tensor=True)
+
+
+# --- TFN105 -----------------------------------------------------------------------------------
+
+
+def _is_lazy_guard(test: cst.BaseExpression) -> bool:
+    """`x is None`, `self.v is None`, `not hasattr(self, ...)`, `not self.built` (and `and`/`or` of them)."""
+    if isinstance(test, cst.BooleanOperation):
+        return _is_lazy_guard(test.left) or _is_lazy_guard(test.right)
+    if isinstance(test, cst.Comparison):
+        return any(isinstance(t.operator, cst.Is) and _is_none_node(t.comparator) for t in test.comparisons)
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        inner = test.expression
+        if isinstance(inner, cst.Call) and isinstance(inner.func, cst.Name) and inner.func.value == "hasattr":
+            return True
+        if isinstance(inner, cst.Attribute) and inner.attr.value in ("built", "_built", "initialized"):
+            return True
+        return isinstance(inner, (cst.Name, cst.Attribute))  # `if not self._vars:`
+    return False
+
+
+class VariableInGraph(Rule):
+    """## What it does
+    Flags `tf.Variable(...)` created in graph code — a `@tf.function`, a Keras `train_step`/
+    `test_step`/`predict_step`, a `tf.data` function or a helper called from them — outside the lazy
+    creation pattern `if self.v is None: self.v = tf.Variable(...)`. (A `tf.Variable` in a Keras
+    layer's `call` is TFN201.)
+
+    ## Why is this bad?
+    A `tf.function` may trace more than once, and a variable created in its body would be a new
+    variable on every trace. TensorFlow refuses:
+    `ValueError: tf.function only supports singleton tf.Variables created on the first call. Make sure
+    the tf.Variable is only created once or created outside tf.function.`
+
+    ## Example
+    ```python
+    @tf.function
+    def accumulate(x):
+        total = tf.Variable(0.0)
+        total.assign_add(tf.reduce_sum(x))
+        return total
+    ```
+
+    ## Use instead
+    ```python
+    total = tf.Variable(0.0)
+
+    @tf.function
+    def accumulate(x):
+        total.assign_add(tf.reduce_sum(x))
+        return total
+    ```
+
+    ## Fix safety
+    No automatic fix: where the variable should live (module level, `__init__`, a `tf.Module`) is a
+    design decision.
+
+    ## Proof
+    [`fixtures/TFN105/`](../fixtures/TFN105/): `before.py` raises the ValueError; `corrected.py`
+    creates the variable once.
+    """
+
+    code = "TFN105"
+    name = "variable-in-graph"
+    summary = "tf.Variable created inside a tf.function body"
+    triggers = ("Variable",)
+
+    def __init__(self, ctx, sink):
+        super().__init__(ctx, sink)
+        self._guards = 0
+
+    def visit_If(self, node: cst.If) -> None:
+        if _is_lazy_guard(node.test):
+            self._guards += 1
+
+    def leave_If(self, node: cst.If) -> None:
+        if _is_lazy_guard(node.test):
+            self._guards -= 1
+
+    def visit_Call(self, node: cst.Call) -> None:
+        qual = self.ctx.resolve(node.func)
+        if qual is None or canonical(qual) != "tensorflow.Variable" or self._guards:
+            return
+        func = self.ctx.current_function
+        method = func
+        while method is not None and method.name is None:
+            method = method.parent
+        if method is not None and method.name == "call" and method.cls is not None and self.ctx.class_is_keras(
+                method.cls):
+            return  # TFN201's case
+        self.report(node, "tf.Variable(...) created in {context}: it would be a new variable on every trace "
+                          "(ValueError: tf.function only supports singleton tf.Variables); create it once, "
+                          "outside, or behind `if self.v is None:`", in_graph=True)
+
+
+# --- TFN106 -----------------------------------------------------------------------------------
+
+
+class ListAppendInGraphLoop(Rule):
+    """## What it does
+    Flags `some_list.append(tensor)` on a Python list inside a loop over `tf.range(...)` or over a
+    tensor, in graph code.
+
+    ## Why is this bad?
+    AutoGraph turns such loops into a `tf.while_loop`. A Python list cannot collect values from inside
+    it: the append runs once, while tracing, and the tensors it stores belong to the loop's inner graph,
+    so using them raises `InaccessibleTensorError` (or the list silently holds a single element).
+    A loop over Python `range(...)` is unrolled instead and is fine.
+
+    ## Example
+    ```python
+    @tf.function
+    def squares(n):
+        out = []
+        for i in tf.range(n):
+            out.append(i * i)
+        return tf.stack(out)
+    ```
+
+    ## Use instead
+    ```python
+    @tf.function
+    def squares(n):
+        out = tf.TensorArray(tf.int32, size=n)
+        for i in tf.range(n):
+            out = out.write(i, i * i)
+        return out.stack()
+    ```
+
+    ## Fix safety
+    No automatic fix; the message shows the `tf.TensorArray` pattern.
+
+    ## Proof
+    [`fixtures/TFN106/`](../fixtures/TFN106/): `before.py` raises; `corrected.py` uses a TensorArray.
+    """
+
+    code = "TFN106"
+    name = "list-append-in-graph-loop"
+    summary = "Python list.append of tensors inside a tf.range/tensor loop in graph code"
+    triggers = ("append",)
+
+    def __init__(self, ctx, sink):
+        super().__init__(ctx, sink)
+        self._lists: dict = {}  # (function, name) -> True
+        self._loops: list = []  # (function, loop evidence, loop target names)
+
+    def leave_Assign(self, node: cst.Assign) -> None:
+        value = node.value
+        is_list = isinstance(value, cst.List) or (
+            isinstance(value, cst.Call) and _is_builtin(self.ctx, value.func, "list") and not value.args)
+        for target in node.targets:
+            if isinstance(target.target, cst.Name):
+                key = (self.ctx.current_function, target.target.value)
+                if is_list:
+                    self._lists[key] = True
+                else:
+                    self._lists.pop(key, None)
+
+    def visit_For(self, node: cst.For) -> None:
+        evidence = None
+        iterator = node.iter
+        if isinstance(iterator, cst.Call):
+            qual = self.ctx.resolve(iterator.func)
+            if qual is not None and canonical(qual) == "tensorflow.range":
+                evidence = frozenset({DEFINITELY_TENSOR})
+        if evidence is None and not (isinstance(iterator, cst.Call) and isinstance(iterator.func, cst.Name)
+                                     and iterator.func.value in ("range", "enumerate", "zip")):
+            evidence = self.ctx.evidence(iterator)
+        self._loops.append((self.ctx.current_function, evidence, set(names_bound_by_target(node.target))))
+
+    def leave_For(self, node: cst.For) -> None:
+        self._loops.pop()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "append" and isinstance(func.value, cst.Name)
+                and len(node.args) == 1):
+            return
+        current = self.ctx.current_function
+        loops = [loop for loop in self._loops if loop[0] is current and loop[1]]
+        if not loops or not self._is_list(func.value.value):
+            return
+        evidence = loops[-1][1]
+        self.report(node, f"{func.value.value}.append() inside a loop over a tensor in {{context}}: AutoGraph makes "
+                          f"it a tf.while_loop and the list cannot collect its values (InaccessibleTensorError); "
+                          f"use ta = tf.TensorArray(dtype, size=n); ta = ta.write(i, value); ta.stack()",
+                    in_graph=True, evidence=evidence, requires_tensor=True)
+
+    def _is_list(self, name: str) -> bool:
+        func = self.ctx.current_function
+        while func is not None:
+            if (func, name) in self._lists:
+                return True
+            func = func.parent
+        return False
+
+
+# --- TFN107 -----------------------------------------------------------------------------------
+
+_MUTATORS = frozenset({"append", "extend", "insert", "pop", "update", "add", "clear", "remove", "setdefault",
+                       "discard", "popitem", "sort", "reverse"})
+
+
+def _module_mutables(module: cst.Module) -> set:
+    names = set()
+    for stmt in module.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Assign):
+                value = small.value
+                mutable = isinstance(value, (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)) or (
+                    isinstance(value, cst.Call) and isinstance(value.func, cst.Name)
+                    and value.func.value in ("list", "dict", "set", "defaultdict", "Counter", "deque"))
+                if mutable:
+                    for target in small.targets:
+                        names.update(names_bound_by_target(target.target))
+    return names
+
+
+class GlobalMutationInGraph(Rule):
+    """## What it does
+    Flags, in graph code, rebinding a `global`/`nonlocal` variable (`global step; step += 1`) and
+    mutating a module-level Python list, dict or set (`history.append(loss)`, `stats["n"] += 1`).
+    Reading module-level constants is fine and not flagged; `tf.Variable` updates (`v.assign_add`)
+    are the right tool and are not flagged.
+
+    ## Why is this bad?
+    Python side effects in a `tf.function` happen while tracing — once per trace, not once per call.
+    A counter incremented this way stays at 1 after a hundred calls, and a list collects a single
+    symbolic tensor. Nothing fails.
+
+    ## Example
+    ```python
+    calls = 0
+
+    @tf.function
+    def step(x):
+        global calls
+        calls += 1
+        return x * 2
+    ```
+
+    ## Use instead
+    ```python
+    calls = tf.Variable(0)
+
+    @tf.function
+    def step(x):
+        calls.assign_add(1)
+        return x * 2
+    ```
+
+    ## Fix safety
+    No automatic fix.
+
+    ## Proof
+    [`fixtures/TFN107/`](../fixtures/TFN107/): in `before.py` the counter is 1 after three calls;
+    `corrected.py` counts 3.
+    """
+
+    code = "TFN107"
+    name = "global-mutation-in-graph"
+    summary = "global/nonlocal rebinding or module-level mutation in graph code"
+
+    def __init__(self, ctx, sink):
+        super().__init__(ctx, sink)
+        self._declared: dict = {}  # function -> names declared global/nonlocal
+        self._mutables = None
+
+    def _module_mutables(self) -> set:
+        if self._mutables is None:
+            self._mutables = _module_mutables(self.ctx.module)
+        return self._mutables
+
+    def _declare(self, node) -> None:
+        func = self.ctx.current_function
+        if func is not None:
+            self._declared.setdefault(func, set()).update(item.name.value for item in node.names)
+
+    visit_Global = visit_Nonlocal = _declare
+
+    def _rebinds(self, target: cst.BaseExpression, node: cst.CSTNode) -> None:
+        declared = self._declared.get(self.ctx.current_function, set())
+        for name in names_bound_by_target(target):
+            if name in declared:
+                self.report(node, f"`{name}` (global/nonlocal) is rebound in {{context}}: this runs once per trace, "
+                                  f"not once per call; use a tf.Variable and .assign()", in_graph=True)
+                return
+        if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+            self._mutated(target.value.value, node)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._rebinds(target.target, node)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._rebinds(node.target, node)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _MUTATORS and isinstance(func.value, cst.Name):
+            self._mutated(func.value.value, node)
+
+    def _mutated(self, name: str, node: cst.CSTNode) -> None:
+        func = self.ctx.current_function
+        if func is None or name not in self._module_mutables():
+            return
+        if any(name in f.bound for f in self.ctx.function_stack):
+            return  # a local of the same name
+        self.report(node, f"module-level `{name}` is mutated in {{context}}: this happens once per trace, not once "
+                          f"per call; return the value, or keep state in a tf.Variable / tf.TensorArray",
+                    in_graph=True)
+
+
+# --- TFN108 / TFN109 --------------------------------------------------------------------------
+
+
+def _has_input_signature(call: cst.CSTNode) -> bool:
+    return isinstance(call, cst.Call) and any(
+        a.keyword is not None and a.keyword.value == "input_signature" for a in call.args)
+
+
+class RetracingPythonScalar(Rule):
+    """## What it does
+    Flags a call of one of the module's own `tf.function`s inside a Python loop with the loop
+    variable — a Python number from `range(...)`/`enumerate(...)` — as an argument, e.g.
+    `for step in range(1000): train_step(step)`. Functions with an `input_signature` are not flagged.
+
+    ## Why is this bad?
+    A `tf.function` traces a new graph for every distinct Python value it receives (tensors are
+    traced by shape and dtype, Python numbers by value). The loop silently traces a thousand graphs:
+    slow, memory-hungry, and TensorFlow eventually warns about "excessive retracing".
+
+    ## Example
+    ```python
+    @tf.function
+    def scaled(x, factor):
+        return x * factor
+
+    for i in range(10):
+        scaled(x, i)
+    ```
+
+    ## Use instead
+    ```python
+    for i in range(10):
+        scaled(x, tf.constant(i))
+    ```
+    or give the function an `input_signature`.
+
+    ## Fix safety
+    No automatic fix: `tf.constant(i)` changes the argument's type inside the function (Python
+    control flow on it becomes graph control flow).
+
+    ## Proof
+    [`fixtures/TFN108/`](../fixtures/TFN108/): `before.py` traces once per value; `corrected.py`
+    traces once.
+    """
+
+    code = "TFN108"
+    name = "retracing-python-scalar"
+    summary = "tf.function called in a Python loop with the loop variable (retraces every value)"
+
+    def __init__(self, ctx, sink):
+        super().__init__(ctx, sink)
+        self._loop_vars: list = []  # (function, names)
+        self._wrapped: dict = {}  # module-level name -> has input_signature
+        self._calls: list = []  # (arg node, callee name, loop var)
+
+    def visit_For(self, node: cst.For) -> None:
+        names = set()
+        iterator = node.iter
+        if isinstance(iterator, cst.Call) and _is_builtin(self.ctx, iterator.func, "range"):
+            names = set(names_bound_by_target(node.target))
+        elif isinstance(iterator, cst.Call) and _is_builtin(self.ctx, iterator.func, "enumerate"):
+            target = node.target
+            if isinstance(target, cst.Tuple) and target.elements:
+                names = set(names_bound_by_target(target.elements[0].value))
+        self._loop_vars.append((self.ctx.current_function, names))
+
+    def leave_For(self, node: cst.For) -> None:
+        self._loop_vars.pop()
+
+    def leave_Assign(self, node: cst.Assign) -> None:
+        if self.ctx.current_function is not None or not isinstance(node.value, cst.Call):
+            return
+        if is_tf_function(self.ctx.resolve(node.value.func)):
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    self._wrapped[target.target.value] = _has_input_signature(node.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not isinstance(node.func, cst.Name) or not self._loop_vars:
+            return
+        current = self.ctx.current_function
+        loop_names = set()
+        for func, names in self._loop_vars:
+            if func is current:
+                loop_names |= names
+        if not loop_names:
+            return
+        for arg in node.args:
+            if isinstance(arg.value, cst.Name) and arg.value.value in loop_names and not arg.star:
+                self._calls.append((arg, node.func.value, arg.value.value))
+                return
+
+    def finish(self) -> None:
+        for arg, callee, var in self._calls:
+            if callee in self._wrapped:
+                if self._wrapped[callee]:
+                    continue
+            else:
+                info = self.ctx.module_functions.get(callee)
+                if info is None or not isinstance(info.node, cst.FunctionDef):
+                    continue
+                decorators = [d.decorator for d in info.node.decorators
+                              if is_tf_function(self.ctx.resolve(d.decorator.func if isinstance(d.decorator, cst.Call)
+                                                                 else d.decorator))]
+                if not decorators or any(_has_input_signature(d) for d in decorators):
+                    continue
+            self.report(arg, f"{callee}() is a tf.function called with the Python loop variable `{var}`: it traces "
+                             f"a new graph for every value; pass tf.constant({var}) or give it an input_signature")
+
+
+class RecursiveTfFunction(Rule):
+    """## What it does
+    Flags a `tf.function` (decorated, or wrapped with `tf.function(f)`) that calls itself.
+
+    ## Why is this bad?
+    Tracing a recursive `tf.function` re-enters the tracer for the same function: the recursion is
+    unrolled at trace time, and with a tensor-dependent stop condition it never ends (TensorFlow
+    raises an error or hits the recursion limit). Recursion depth cannot depend on tensor values in a
+    graph.
+
+    ## Example
+    ```python
+    @tf.function
+    def factorial(n):
+        return 1 if n <= 1 else n * factorial(n - 1)
+    ```
+
+    ## Use instead
+    ```python
+    @tf.function
+    def factorial(n):
+        result = tf.constant(1)
+        for i in tf.range(2, n + 1):
+            result *= i
+        return result
+    ```
+
+    ## Fix safety
+    No automatic fix.
+
+    ## Proof
+    [`fixtures/TFN109/`](../fixtures/TFN109/): `before.py` fails to trace; `corrected.py` loops.
+    """
+
+    code = "TFN109"
+    name = "recursive-tf-function"
+    summary = "tf.function that calls itself"
+
+    def __init__(self, ctx, sink):
+        super().__init__(ctx, sink)
+        self._calls: list = []  # (call node, enclosing function)
+        self._aliases: dict = {}  # wrapper name -> wrapped function name
+
+    def leave_Assign(self, node: cst.Assign) -> None:
+        if isinstance(node.value, cst.Call) and node.value.args and is_tf_function(self.ctx.resolve(node.value.func)):
+            target_fn = node.value.args[0].value
+            if isinstance(target_fn, cst.Name):
+                for target in node.targets:
+                    if isinstance(target.target, cst.Name):
+                        self._aliases[target.target.value] = target_fn.value
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name) and self.ctx.current_function is not None:
+            self._calls.append((node, self.ctx.function_stack[:]))
+
+    def finish(self) -> None:
+        self.ctx.finalize()
+        for node, stack in self._calls:
+            name = node.func.value
+            for func in stack:
+                if not func.graph_root or func.name is None or "tf.function" not in func.graph_reason:
+                    continue
+                if name == func.name or self._aliases.get(name) == func.name:
+                    if any(name in f.bound for f in stack if f is not func) or name in func.bound:
+                        continue
+                    self.report(node, f"{func.name}() is a tf.function that calls itself: the recursion is unrolled "
+                                      f"while tracing and cannot stop on a tensor value; use a loop (tf.range / "
+                                      f"tf.while_loop)")
+                    break
