@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from importlib import resources
 
 import libcst as cst
@@ -89,7 +90,9 @@ def tf1_keyword(function: str, keyword: str) -> tuple[str | None, bool] | None:
 
 
 def _callee(node: cst.Call) -> str:
-    return cst.Module(body=[]).code_for_node(node.func)
+    """The callee as written, on one line and shortened (messages are one line)."""
+    text = re.sub(r"\s*[\r\n]\s*", "", cst.Module(body=[]).code_for_node(node.func))
+    return text if len(text) <= 60 else "..." + text[-57:]
 
 
 class MisspelledKeyword(Rule):
@@ -343,8 +346,11 @@ class RemovedTF1Keyword(Rule):
             if old == "keep_prob":
                 value = arg.value
                 rate = _one_minus(value)
-                message = (f"{callee}(keep_prob=...) is TF1 (TypeError in TF 2); TF 2 takes rate = the fraction "
-                           f"to DROP: use rate={cst.Module(body=[]).code_for_node(rate)}")
+                if "rate" in passed:
+                    message = f"{callee}(keep_prob=...) is TF1 (TypeError in TF 2); rate= is already passed: remove it"
+                else:
+                    message = (f"{callee}(keep_prob=...) is TF1 (TypeError in TF 2); TF 2 takes rate = the fraction "
+                               f"to DROP: use rate={cst.Module(body=[]).code_for_node(rate)}")
                 fix = None if "rate" in passed else PendingFix(
                     [Replacement(arg.keyword, "rate"), Replacement(value, rate)], safe=True,
                     description="keep_prob -> rate=1 - keep_prob")
@@ -395,7 +401,9 @@ class DropoutRate(Rule):
     `tf.nn.dropout(x, 0.9)` with a positional literal above 0.5.
 
     ## Why is this bad?
-    A rate of 1 or more, or below 0, raises `ValueError` when the layer is built or called. The
+    A rate of 1 or more, or below 0, is never what you want: depending on the layer and the Keras
+    version it raises `ValueError`, silently zeroes every unit (Keras 3 `Dropout(1.0)`) or silently adds
+    no noise (tf_keras `GaussianDropout(1.2)`). The
     positional case is silent: in TF1 the second argument of `tf.nn.dropout` was `keep_prob`; in TF2 it
     is `rate`, the fraction to drop. Ported code that meant "keep 90%" now drops 90% of the units.
 
@@ -449,8 +457,60 @@ class DropoutRate(Rule):
         callee = _callee(node)
         if not 0 <= value < 1:
             self.report(rate_arg, f"{callee}() rate {value:g} is outside [0, 1): the rate is the fraction of units "
-                                  f"to drop; this raises ValueError")
+                                  f"to drop; depending on the layer and Keras version this raises ValueError, drops "
+                                  f"every unit, or adds no noise at all")
         elif name == "tensorflow.nn.dropout" and by_position and value > 0.5:
             self.report(rate_arg, f"tf.nn.dropout(x, {value:g}) drops {value:.0%} of the units: the second argument "
                                   f"was keep_prob in TF1 but is rate in TF2; if you meant to keep {value:.0%}, "
                                   f"write rate={1 - value:.2g}")
+
+
+class ReduceWithoutAxis(Rule):
+    """## What it does
+    Flags `tf.reduce_*` (`reduce_sum`, `reduce_mean`, `reduce_max`, ...) called without an `axis`.
+    Off by default: enable it with `--select TFN901` or `select = ["TFN901"]`.
+
+    ## Why is this bad?
+    Without `axis` the reduction runs over *every* dimension, batch included. That is right for a final
+    scalar loss, but a frequent mistake in per-example computations (`tf.reduce_sum(x * w)` meant per
+    row), which then silently broadcast a scalar.
+
+    ## Example
+    ```python
+    row_norms = tf.sqrt(tf.reduce_sum(tf.square(x)))
+    ```
+
+    ## Use instead
+    ```python
+    row_norms = tf.sqrt(tf.reduce_sum(tf.square(x), axis=-1))
+    ```
+
+    ## Fix safety
+    No automatic fix: only the author knows the axis.
+
+    ## Proof
+    [`fixtures/TFN901/`](../fixtures/TFN901/): `before.py` computes one number where a vector was
+    meant; `corrected.py` passes the axis.
+    """
+
+    code = "TFN901"
+    name = "reduce-without-axis"
+    summary = "tf.reduce_* without axis reduces every dimension"
+    default_enabled = False
+    triggers = ("reduce_",)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        qual = self.ctx.resolve(node.func)
+        if qual is None:
+            return
+        name = canonical(qual)
+        if not (name.startswith("tensorflow.reduce_") or name.startswith("tensorflow.math.reduce_")):
+            return
+        if any(a.star for a in node.args):
+            return
+        positional = [a for a in node.args if a.keyword is None]
+        if len(positional) >= 2 or any(a.keyword is not None and a.keyword.value in ("axis", "reduction_indices")
+                                       for a in node.args):
+            return
+        self.report(node, f"{_callee(node)}() without axis reduces over every dimension, batch included; pass "
+                          f"axis= (or axis=None to say it is meant)")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tflint_notes.rule import Rule
+from tflint_notes.analysis import canonical, names_bound_by_target
+from tflint_notes.rule import PendingFix, Replacement, Rule
 
 
 class InputShapeOnModelSubclass(Rule):
@@ -79,3 +80,291 @@ class InputShapeOnModelSubclass(Rule):
         if init is None:
             return False
         return "input_shape" in init.params
+
+
+# --- shared: what is known about model objects in one scope -----------------------------------
+
+_RNN_LAYERS = ("LSTM", "GRU", "SimpleRNN", "Conv1D", "ConvLSTM1D_", "Bidirectional_")
+_SOFTMAX = ("softmax",)
+
+
+def _keras_layer_name(ctx, call: cst.BaseExpression) -> str | None:
+    """`Dense` for `tf.keras.layers.Dense(...)` (any import form), else None."""
+    if not isinstance(call, cst.Call):
+        return None
+    qual = ctx.resolve(call.func)
+    if qual is None:
+        return None
+    q = canonical(qual)
+    if not q.startswith("keras."):
+        return None
+    return q.rsplit(".", 1)[-1]
+
+
+def _activation_of(ctx, layer: cst.BaseExpression) -> str | None:
+    """'softmax' / 'linear' / other for a layer constructor call; None if unknown."""
+    name = _keras_layer_name(ctx, layer)
+    if name is None:
+        return None
+    if name == "Softmax":
+        return "softmax"
+    if name == "Activation" and layer.args:
+        return _activation_value(ctx, layer.args[0].value)
+    for arg in layer.args:
+        if arg.keyword is not None and arg.keyword.value == "activation":
+            return _activation_value(ctx, arg.value)
+    if name in ("Dense", "Conv1D", "Conv2D", "Conv3D", "EinsumDense"):
+        return "linear"
+    return None
+
+
+def _activation_value(ctx, value: cst.BaseExpression) -> str | None:
+    if isinstance(value, cst.SimpleString):
+        return value.evaluated_value.lower()
+    if isinstance(value, cst.Name) and value.value == "None":
+        return "linear"
+    qual = ctx.resolve(value)
+    if qual is not None:
+        return qual.rsplit(".", 1)[-1].lower()
+    return None
+
+
+def _from_logits(ctx, loss: cst.BaseExpression) -> cst.Arg | None:
+    """The `from_logits=True` argument of a loss constructor call."""
+    if not isinstance(loss, cst.Call) or ctx.resolve(loss.func) is None:
+        return None
+    for arg in loss.args:
+        if arg.keyword is not None and arg.keyword.value == "from_logits":
+            if isinstance(arg.value, cst.Name) and arg.value.value == "True":
+                return arg
+    return None
+
+
+class _ModelFacts(Rule):
+    """Per-scope facts about Keras model objects, in statement order."""
+
+    def __init__(self, ctx, sink):
+        super().__init__(ctx, sink)
+        self._facts: dict = {}
+
+    def facts(self) -> dict:
+        return self._facts.setdefault(self.ctx.current_function, {})
+
+    def forget(self, names) -> None:
+        facts = self.facts()
+        for name in names:
+            facts.pop(name, None)
+
+
+class FrozenBaseTrainingMode(_ModelFacts):
+    """## What it does
+    Flags a call of a pretrained model — from `keras.applications.*` or `keras.models.load_model`
+    — whose `.trainable` was set to `False`, when the call does not pass `training=False`.
+
+    ## Why is this bad?
+    The Keras transfer-learning guide's warning: a frozen base built into a new model without
+    `training=False` runs its BatchNormalization layers in training mode as soon as you unfreeze it for
+    fine-tuning. The layers then update their moving mean and variance with the statistics of your
+    small dataset and wreck the pretrained features — accuracy drops instead of improving, and
+    nothing reports an error.
+
+    ## Example
+    ```python
+    base = keras.applications.MobileNetV2(include_top=False, weights="imagenet")
+    base.trainable = False
+    x = base(inputs)
+    ```
+
+    ## Use instead
+    ```python
+    x = base(inputs, training=False)
+    ```
+
+    ## Fix safety
+    **Safe**: adds `training=False` to the call. The frozen base behaves exactly as before; after
+    unfreezing, BatchNormalization keeps using its pretrained statistics, as the guide recommends.
+
+    ## Proof
+    [`fixtures/TFN501/`](../fixtures/TFN501/): after unfreezing and one training step, the moving mean
+    moved in `before.py` and is unchanged in `after.py`.
+    """
+
+    code = "TFN501"
+    name = "frozen-base-training-mode"
+    summary = "frozen pretrained model called without training=False"
+    triggers = ("trainable",)
+
+    def leave_Assign(self, node: cst.Assign) -> None:
+        facts = self.facts()
+        for target in node.targets:
+            t = target.target
+            if isinstance(t, cst.Attribute) and t.attr.value == "trainable" and isinstance(t.value, cst.Name):
+                fact = facts.get(t.value.value)
+                if fact is not None and isinstance(node.value, cst.Name) and node.value.value == "False":
+                    fact["frozen"] = True
+                continue
+            names = list(names_bound_by_target(t))
+            self.forget(names)
+            if len(names) == 1 and isinstance(node.value, cst.Call):
+                qual = self.ctx.resolve(node.value.func)
+                q = canonical(qual) if qual else ""
+                if q.startswith("keras.applications.") or q in ("keras.models.load_model", "keras.saving.load_model"):
+                    facts[names[0]] = {"frozen": False}
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not isinstance(node.func, cst.Name):
+            return
+        fact = self.facts().get(node.func.value)
+        if fact is None or not fact["frozen"]:
+            return
+        if any(a.keyword is not None and a.keyword.value == "training" for a in node.args) or not node.args:
+            return
+        args = list(node.args)
+        new_arg = cst.Arg(cst.Name("False"), keyword=cst.Name("training"),
+                          equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
+        if isinstance(args[-1].comma, cst.Comma):
+            new_arg = new_arg.with_changes(comma=args[-1].comma)
+            args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        fix = PendingFix([Replacement(node, node.with_changes(args=[*args, new_arg]))], safe=True,
+                         description="pass training=False")
+        self.report(node, f"{node.func.value} is a frozen pretrained model called without training=False: once "
+                          f"unfrozen for fine-tuning its BatchNormalization layers update their statistics and wreck "
+                          f"the pretrained features; call {node.func.value}(..., training=False)", fix=fix)
+
+
+class RnnInputShapeRank(Rule):
+    """## What it does
+    Flags a literal `input_shape=` on `LSTM`, `GRU`, `SimpleRNN` or `Conv1D` whose length is not 2.
+
+    ## Why is this bad?
+    These layers take 3-D input `(batch, timesteps, features)`, and `input_shape` excludes the batch:
+    it must be `(timesteps, features)` (`(None, features)` for variable length). `input_shape=(10,)`
+    (features missing) or `input_shape=(32, 10, 8)` (batch included) fails when the model is built:
+    `ValueError: Input 0 of layer "lstm" is incompatible with the layer: expected ndim=3, found ndim=2`.
+
+    ## Example
+    ```python
+    model = keras.Sequential([keras.layers.LSTM(16, input_shape=(10,))])
+    ```
+
+    ## Use instead
+    ```python
+    model = keras.Sequential([keras.Input((10, 1)), keras.layers.LSTM(16)])
+    ```
+
+    ## Fix safety
+    No automatic fix: only the author knows which dimension is missing.
+
+    ## Proof
+    [`fixtures/TFN502/`](../fixtures/TFN502/): `before.py` raises the ndim ValueError; `corrected.py`
+    builds and runs.
+    """
+
+    code = "TFN502"
+    name = "rnn-input-shape-rank"
+    summary = "input_shape of the wrong rank on an RNN/Conv1D layer"
+    triggers = ("input_shape",)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        name = _keras_layer_name(self.ctx, node)
+        if name not in ("LSTM", "GRU", "SimpleRNN", "Conv1D"):
+            return
+        for arg in node.args:
+            if arg.keyword is not None and arg.keyword.value == "input_shape" and isinstance(
+                    arg.value, (cst.Tuple, cst.List)):
+                rank = len(arg.value.elements)
+                if rank != 2:
+                    self.report(arg, f"{name}(input_shape=...) has {rank} dimension(s): it must be (timesteps, "
+                                     f"features), batch excluded; the layer raises 'expected ndim=3' when built")
+
+
+class SoftmaxWithFromLogits(_ModelFacts):
+    """## What it does
+    Flags a loss with `from_logits=True` compiled onto a model (defined in the same function or module)
+    whose last layer applies a softmax: `Dense(..., activation="softmax")`, `Activation("softmax")` or
+    `Softmax()`, in a `Sequential([...])` list, via `model.add(...)`, or as the output of a functional
+    `Model(inputs, outputs)`.
+
+    ## Why is this bad?
+    `from_logits=True` tells the loss to apply the softmax itself. Applied to probabilities, the
+    softmax is applied twice: the gradients are squashed, training is slow and ends at a visibly worse
+    loss, and nothing fails.
+
+    ## Example
+    ```python
+    model = keras.Sequential([keras.layers.Dense(10, activation="softmax")])
+    model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    ```
+
+    ## Use instead
+    ```python
+    model = keras.Sequential([keras.layers.Dense(10)])
+    model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    ```
+    (or keep the softmax and use `from_logits=False`).
+
+    ## Fix safety
+    No automatic fix: either side may be the one to change.
+
+    ## Proof
+    [`fixtures/TFN503/`](../fixtures/TFN503/): on the same data and seed, `before.py` trains to a worse
+    loss than `corrected.py`.
+    """
+
+    code = "TFN503"
+    name = "softmax-with-from-logits"
+    summary = "from_logits=True loss on a model whose last layer is a softmax"
+    triggers = ("from_logits",)
+
+    def leave_Assign(self, node: cst.Assign) -> None:
+        names = [n for t in node.targets for n in names_bound_by_target(t.target)]
+        self.forget(names)
+        if len(names) != 1:
+            return
+        facts = self.facts()
+        value = node.value
+        name = names[0]
+        if _from_logits(self.ctx, value) is not None:
+            facts[name] = {"kind": "loss", "arg": _from_logits(self.ctx, value)}
+            return
+        layer_name = _keras_layer_name(self.ctx, value)
+        if layer_name in ("Sequential",) and value.args and isinstance(value.args[0].value, cst.List):
+            elements = value.args[0].value.elements
+            last = _activation_of(self.ctx, elements[-1].value) if elements else None
+            facts[name] = {"kind": "model", "last": last}
+        elif layer_name == "Sequential":
+            facts[name] = {"kind": "model", "last": None}
+        elif layer_name in ("Model", "Functional") and len(value.args) >= 2:
+            outputs = next((a.value for a in value.args if a.keyword is not None and a.keyword.value == "outputs"),
+                           value.args[1].value if value.args[1].keyword is None else None)
+            if isinstance(outputs, cst.Name) and facts.get(outputs.value, {}).get("kind") == "tensor":
+                facts[name] = {"kind": "model", "last": facts[outputs.value]["activation"]}
+        elif isinstance(value, cst.Call) and isinstance(value.func, cst.Call):
+            activation = _activation_of(self.ctx, value.func)
+            if activation is not None:
+                facts[name] = {"kind": "tensor", "activation": activation}
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)):
+            return
+        fact = self.facts().get(func.value.value)
+        if fact is None or fact.get("kind") != "model":
+            return
+        if func.attr.value == "add" and node.args:
+            fact["last"] = _activation_of(self.ctx, node.args[0].value)
+            return
+        if func.attr.value != "compile" or fact.get("last") != "softmax":
+            return
+        loss = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "loss"),
+                    node.args[1].value if len(node.args) > 1 and node.args[1].keyword is None else None)
+        if loss is None:
+            return
+        arg = _from_logits(self.ctx, loss)
+        if arg is None and isinstance(loss, cst.Name):
+            loss_fact = self.facts().get(loss.value)
+            arg = loss_fact["arg"] if loss_fact and loss_fact.get("kind") == "loss" else None
+        if arg is not None:
+            self.report(arg, f"from_logits=True, but the last layer of {func.value.value} already applies softmax: "
+                             f"the loss applies it a second time and training is silently worse; drop the softmax "
+                             f"or use from_logits=False")

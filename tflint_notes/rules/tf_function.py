@@ -263,6 +263,11 @@ _RANDOM_FIXES = {
 }
 
 
+_SEEDING = frozenset({"seed", "get_state", "set_state", "getstate", "setstate"})
+_GENERATORS = frozenset({"RandomState", "default_rng", "Generator", "PCG64", "MT19937", "Philox", "SFC64",
+                         "SeedSequence", "Random"})
+
+
 class RandomInGraph(Rule):
     """## What it does
     Flags `np.random.*` and the standard library's `random.*` called in graph code (a
@@ -292,8 +297,9 @@ class RandomInGraph(Rule):
     **Unsafe** (`--unsafe-fixes`) for `np.random.uniform/normal/rand/randn` and `random.random/uniform/
     gauss/normalvariate`: they become `tf.random.uniform`/`tf.random.normal` with the same shape and
     bounds. The values now change per call, as intended, but the random stream (and the dtype:
-    float32 instead of float64) differs. Other functions (`randint`, `choice`, `shuffle`, `seed`)
-    get no fix.
+    float32 instead of float64) differs. Other functions (`randint`, `choice`, `shuffle`) get no fix.
+    Seeding calls and generators built with a literal seed (`np.random.RandomState(0)`) are
+    deterministic by design and are not flagged.
 
     ## Proof
     [`fixtures/TFN102/`](../fixtures/TFN102/): `before.py` returns the same value on three calls;
@@ -311,6 +317,10 @@ class RandomInGraph(Rule):
             return
         if qual.count(".") != (2 if qual.startswith("numpy.") else 1):
             return  # np.random.Generator methods etc. are reached through objects, not here
+        last = qual.rsplit(".", 1)[-1]
+        if last in _SEEDING or (last in _GENERATORS and node.args and all(
+                isinstance(a.value, (cst.Integer, cst.SimpleString)) for a in node.args)):
+            return  # seeding, or a generator with a fixed seed: deterministic by design
         callee = cst.Module(body=[]).code_for_node(node.func)
         alias = self.module_alias_for("tensorflow", "tf")
         fix = self._fix(node, qual, alias) if alias is not None else None

@@ -1,0 +1,439 @@
+"""Autodiff rules (TFN4xx): gradients that silently come back None, tapes used twice.
+
+The analysis is deliberately local: within one function body (or the module level), in statement
+order, it tracks which names hold a GradientTape, a tf.Variable/tf.constant (and whether its literal is
+an int), and which names were computed after a tape's `with` block ended.  Rebinding a name forgets
+what was known about it; nothing flows between functions.  When unsure, the rules stay silent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from tflint_notes.analysis import canonical, names_bound_by_target
+from tflint_notes.results import Edit
+from tflint_notes.rule import PendingFix, Replacement, Rule
+
+_GRADIENT_METHODS = ("gradient", "jacobian", "batch_jacobian")
+_FLOAT_DTYPES = ("float16", "float32", "float64", "bfloat16", "half", "double", "complex64", "complex128")
+
+
+@dataclass(eq=False)
+class Tape:
+    name: str
+    creation: cst.Call
+    persistent: bool
+    with_node: cst.With | None
+    closed: bool = False
+    gradient_calls: list = field(default_factory=list)
+    watched: set = field(default_factory=set)
+    assigned_after: set = field(default_factory=set)
+    assigned_inside: set = field(default_factory=set)
+
+
+@dataclass(eq=False)
+class Source:
+    """A name bound to tf.Variable(...) / tf.constant(...)."""
+
+    kind: str  # "Variable" | "constant"
+    call: cst.Call
+    int_literals: list  # Integer nodes to make float (empty if the value is not an int literal)
+    explicit_dtype: str | None  # "float", "int" or None
+    defined_before: set = field(default_factory=set)  # tapes whose with block started after this
+
+
+def _dtype_kind(ctx, call: cst.Call) -> str | None:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "dtype":
+            text = ctx.resolve(arg.value) or (arg.value.value if isinstance(arg.value, cst.SimpleString) else None)
+            if text is None:
+                return "unknown"
+            last = text.strip("'\"").rsplit(".", 1)[-1]
+            return "float" if last in _FLOAT_DTYPES else "int"
+    return None
+
+
+def _int_literals(node: cst.BaseExpression) -> list | None:
+    """The Integer nodes of an int literal (or nested list/tuple of them); None if not such a literal."""
+    if isinstance(node, cst.Integer):
+        return [node] if node.value.replace("_", "").isdigit() else None
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)):
+        return _int_literals(node.expression)
+    if isinstance(node, (cst.List, cst.Tuple)) and node.elements:
+        out = []
+        for element in node.elements:
+            inner = _int_literals(element.value)
+            if inner is None:
+                return None
+            out.extend(inner)
+        return out
+    return None
+
+
+class _Facts:
+    def __init__(self):
+        self.tapes: dict[str, Tape] = {}
+        self.sources: dict[str, Source] = {}
+        self.open_tapes: list[Tape] = []
+
+
+class _AutodiffRule(Rule):
+    """Shared tracking; each TFN4xx rule reads the facts and reports its own findings."""
+
+    def __init__(self, ctx, sink):
+        super().__init__(ctx, sink)
+        self._facts: dict = {}
+
+    def facts(self) -> _Facts:
+        key = self.ctx.current_function
+        found = self._facts.get(key)
+        if found is None:
+            found = self._facts[key] = _Facts()
+        return found
+
+    def visit_With(self, node: cst.With) -> None:
+        facts = self.facts()
+        for item in node.items:
+            call = item.item
+            if not isinstance(call, cst.Call) or item.asname is None or not isinstance(item.asname.name, cst.Name):
+                continue
+            if self._is_tape(call):
+                tape = Tape(item.asname.name.value, call, self._persistent(call), node)
+                facts.tapes[tape.name] = tape
+                facts.open_tapes.append(tape)
+                for source in facts.sources.values():
+                    source.defined_before.add(tape)
+
+    def leave_With(self, node: cst.With) -> None:
+        facts = self.facts()
+        for tape in list(facts.open_tapes):
+            if tape.with_node is node:
+                tape.closed = True
+                facts.open_tapes.remove(tape)
+
+    def _is_tape(self, call: cst.Call) -> bool:
+        qual = self.ctx.resolve(call.func)
+        return qual is not None and canonical(qual) == "tensorflow.GradientTape"
+
+    @staticmethod
+    def _persistent(call: cst.Call) -> bool:
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value == "persistent":
+                return not (isinstance(arg.value, cst.Name) and arg.value.value == "False")
+        return False
+
+    def leave_Assign(self, node: cst.Assign) -> None:
+        names = [n for t in node.targets for n in names_bound_by_target(t.target)]
+        self._assigned(names, node.value if len(node.targets) == 1 else None)
+
+    def leave_AugAssign(self, node: cst.AugAssign) -> None:
+        self._assigned(list(names_bound_by_target(node.target)), None, augmented=True)
+
+    def leave_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._assigned(list(names_bound_by_target(node.target)), node.value)
+
+    def _assigned(self, names: list, value, augmented: bool = False) -> None:
+        facts = self.facts()
+        for name in names:
+            if not augmented:
+                facts.tapes.pop(name, None)
+                facts.sources.pop(name, None)
+            for tape in facts.tapes.values():
+                if tape.with_node is None:
+                    continue
+                if tape in facts.open_tapes:
+                    tape.assigned_inside.add(name)
+                    tape.assigned_after.discard(name)
+                elif tape.closed:
+                    tape.assigned_after.add(name)
+        if len(names) != 1 or not isinstance(value, cst.Call) or augmented:
+            return
+        name = names[0]
+        qual = self.ctx.resolve(value.func)
+        if qual is None:
+            return
+        q = canonical(qual)
+        if q == "tensorflow.GradientTape":
+            facts.tapes[name] = Tape(name, value, self._persistent(value), None)
+        elif q in ("tensorflow.Variable", "tensorflow.constant") and value.args and value.args[0].keyword is None:
+            literals = _int_literals(value.args[0].value) or []
+            facts.sources[name] = Source(q.rsplit(".", 1)[-1], value, literals, _dtype_kind(self.ctx, value))
+
+    def gradient_call(self, node: cst.Call) -> tuple[Tape, str] | None:
+        func = node.func
+        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)):
+            return None
+        tape = self.facts().tapes.get(func.value.value)
+        if tape is None:
+            return None
+        return tape, func.attr.value
+
+    @staticmethod
+    def sources_of(node: cst.Call) -> list[str]:
+        """Names passed as `sources` (second argument) of tape.gradient: a name or a list/tuple of names."""
+        arg = node.args[1] if len(node.args) > 1 and node.args[1].keyword is None else next(
+            (a for a in node.args if a.keyword is not None and a.keyword.value == "sources"), None)
+        if arg is None:
+            return []
+        value = arg.value
+        if isinstance(value, cst.Name):
+            return [value.value]
+        if isinstance(value, (cst.List, cst.Tuple)):
+            return [e.value.value for e in value.elements if isinstance(e.value, cst.Name)]
+        return []
+
+
+class IntegerGradientSource(_AutodiffRule):
+    """## What it does
+    Flags a `tf.Variable(<int literal>)` or `tf.constant(<int literal>)` without a float `dtype`
+    that is later used as a source of `tape.gradient(...)` in the same function.
+
+    ## Why is this bad?
+    Gradients are only defined for floating-point sources. `tf.Variable(3)` is an `int32` variable,
+    so `tape.gradient(y, x)` returns `None` — silently, with at most a log warning — and the training
+    step that follows does nothing or crashes on the `None`.
+
+    ## Example
+    ```python
+    x = tf.Variable(3)
+    with tf.GradientTape() as tape:
+        y = x * x
+    tape.gradient(y, x)  # None
+    ```
+
+    ## Use instead
+    ```python
+    x = tf.Variable(3.0)
+    ```
+
+    ## Fix safety
+    **Safe**: the int literal becomes a float literal (`3` → `3.0`, also inside lists). With an explicit
+    integer `dtype=` the finding has no fix. `dtype=tf.float32` on an int literal is already fine and is
+    not flagged.
+
+    ## Proof
+    [`fixtures/TFN401/`](../fixtures/TFN401/): `before.py` gets a `None` gradient; `after.py` gets
+    d(x²)/dx at 3.0 = 6.0.
+    """
+
+    code = "TFN401"
+    name = "integer-gradient-source"
+    summary = "integer tf.Variable/tf.constant used as a gradient source (gradient is None)"
+    triggers = ("GradientTape",)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        found = self.gradient_call(node)
+        if found is None or found[1] != "gradient":
+            return
+        facts = self.facts()
+        for name in self.sources_of(node):
+            source = facts.sources.get(name)
+            if source is None or not source.int_literals or source.explicit_dtype == "float":
+                continue
+            if source.explicit_dtype == "unknown":
+                continue
+            fix = None
+            if source.explicit_dtype is None:
+                fix = PendingFix([Replacement(lit, lit.value + ".0") for lit in source.int_literals], safe=True,
+                                 description="make the literal a float")
+            self.report(source.call, f"`{name}` is an integer tf.{source.kind} used as a gradient source: "
+                                     f"tape.gradient returns None for it; use a float literal or dtype=tf.float32",
+                        fix=fix)
+
+
+class UnwatchedConstant(_AutodiffRule):
+    """## What it does
+    Flags `tape.gradient(y, c)` where `c` is a `tf.constant(...)` that was never passed to
+    `tape.watch(c)`.
+
+    ## Why is this bad?
+    A `GradientTape` only records operations on *trainable variables* by itself. A constant is
+    not watched, so the gradient with respect to it is silently `None`.
+
+    ## Example
+    ```python
+    x = tf.constant(3.0)
+    with tf.GradientTape() as tape:
+        y = x * x
+    tape.gradient(y, x)  # None
+    ```
+
+    ## Use instead
+    ```python
+    x = tf.constant(3.0)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = x * x
+    ```
+
+    ## Fix safety
+    **Safe**: inserts `tape.watch(c)` as the first statement of the tape's `with` block, when `c` is
+    defined before the block (otherwise there is no fix).
+
+    ## Proof
+    [`fixtures/TFN402/`](../fixtures/TFN402/): `before.py` gets `None`; `after.py` gets 6.0.
+    """
+
+    code = "TFN402"
+    name = "unwatched-constant"
+    summary = "gradient with respect to a tf.constant that is never watched (gradient is None)"
+    triggers = ("GradientTape",)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        facts = self.facts()
+        if isinstance(func, cst.Attribute) and func.attr.value == "watch" and isinstance(func.value, cst.Name):
+            tape = facts.tapes.get(func.value.value)
+            if tape is not None and node.args and isinstance(node.args[0].value, cst.Name):
+                tape.watched.add(node.args[0].value.value)
+            return
+        found = self.gradient_call(node)
+        if found is None or found[1] != "gradient":
+            return
+        tape = found[0]
+        for name in self.sources_of(node):
+            source = facts.sources.get(name)
+            if source is None or source.kind != "constant" or name in tape.watched:
+                continue
+            fix = None
+            if tape.with_node is not None and tape in source.defined_before:
+                fix = self._fix(tape, name)
+            self.report(node, f"`{name}` is a tf.constant that {tape.name} never watches: the gradient with respect "
+                              f"to it is None; call {tape.name}.watch({name}) inside the with block", fix=fix)
+
+    @staticmethod
+    def _fix(tape: Tape, name: str) -> PendingFix | None:
+        body = tape.with_node.body
+        if not isinstance(body, cst.IndentedBlock) or not body.body:
+            return None
+        first = body.body[0]
+
+        def edits(loc) -> list[Edit]:
+            leading = list(first.leading_lines)
+            comment_at = next((i for i, line in enumerate(leading) if line.comment is not None), len(leading))
+            line = loc.first_line(first) - (len(leading) - comment_at)
+            indent = loc.indent_of(loc.first_line(first))
+            at = loc.line_start(line)
+            return [Edit(at, at, f"{indent}{tape.name}.watch({name}){loc.newline}")]
+
+        return PendingFix([], safe=True, description=f"watch {name}", build_edits=edits)
+
+
+class TapeReused(_AutodiffRule):
+    """## What it does
+    Flags a second `.gradient(...)`/`.jacobian(...)` call on a `GradientTape` created without
+    `persistent=True`.
+
+    ## Why is this bad?
+    A non-persistent tape releases its resources after the first gradient computation; the second
+    call raises `RuntimeError: A non-persistent GradientTape can only be used to compute one set of
+    gradients (or jacobians)`.
+
+    ## Example
+    ```python
+    with tf.GradientTape() as tape:
+        y = x * x
+        z = y * y
+    dy = tape.gradient(y, x)
+    dz = tape.gradient(z, x)  # RuntimeError
+    ```
+
+    ## Use instead
+    ```python
+    with tf.GradientTape(persistent=True) as tape:
+        ...
+    ```
+
+    ## Fix safety
+    **Safe**: adds `persistent=True` to the `tf.GradientTape(...)` call (or turns `persistent=False`
+    into `True`). A persistent tape keeps its resources until it is deleted.
+
+    ## Proof
+    [`fixtures/TFN403/`](../fixtures/TFN403/): `before.py` raises the RuntimeError; `after.py` gets
+    both gradients.
+    """
+
+    code = "TFN403"
+    name = "tape-reused"
+    summary = "non-persistent GradientTape used for two gradient computations"
+    triggers = ("GradientTape",)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        found = self.gradient_call(node)
+        if found is None:
+            return
+        tape, method = found
+        if method not in _GRADIENT_METHODS:
+            return
+        tape.gradient_calls.append(node)
+        if tape.persistent or len(tape.gradient_calls) != 2:
+            return
+        self.report(node, f"second .{method}() on {tape.name}, a GradientTape without persistent=True: raises "
+                          f"RuntimeError (a non-persistent tape computes one set of gradients); create it with "
+                          f"persistent=True", fix=self._fix(tape.creation))
+
+    @staticmethod
+    def _fix(creation: cst.Call) -> PendingFix:
+        explicit = next((a for a in creation.args if a.keyword is not None and a.keyword.value == "persistent"), None)
+        if explicit is not None:
+            return PendingFix([Replacement(explicit.value, "True")], safe=True, description="persistent=True")
+        args = list(creation.args)
+        new_arg = cst.Arg(cst.Name("True"), keyword=cst.Name("persistent"),
+                          equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
+        if args and isinstance(args[-1].comma, cst.Comma):
+            new_arg = new_arg.with_changes(comma=args[-1].comma)
+            args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        return PendingFix([Replacement(creation, creation.with_changes(args=[*args, new_arg]))], safe=True,
+                          description="persistent=True")
+
+
+class TargetOutsideTape(_AutodiffRule):
+    """## What it does
+    Flags `tape.gradient(loss, ...)` where `loss` was computed *after* the tape's `with` block ended.
+
+    ## Why is this bad?
+    The tape only records operations executed inside its `with` block. A loss computed afterwards is
+    not connected to the recorded computation, so every gradient is silently `None`.
+
+    ## Example
+    ```python
+    with tf.GradientTape() as tape:
+        y = x * x
+    loss = y + 1.0
+    tape.gradient(loss, x)  # None
+    ```
+
+    ## Use instead
+    ```python
+    with tf.GradientTape() as tape:
+        y = x * x
+        loss = y + 1.0
+    tape.gradient(loss, x)
+    ```
+
+    ## Fix safety
+    No automatic fix: moving statements into the block may change what else they do.
+
+    ## Proof
+    [`fixtures/TFN404/`](../fixtures/TFN404/): `before.py` gets `None`; `corrected.py` gets 6.0.
+    """
+
+    code = "TFN404"
+    name = "target-outside-tape"
+    summary = "gradient target computed after the tape's with block (gradients are None)"
+    triggers = ("GradientTape",)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        found = self.gradient_call(node)
+        if found is None or found[1] not in _GRADIENT_METHODS or not node.args:
+            return
+        tape = found[0]
+        target = node.args[0].value
+        if tape.with_node is None or not tape.closed or not isinstance(target, cst.Name):
+            return
+        if target.value in tape.assigned_after:
+            self.report(node.args[0], f"`{target.value}` is computed after the `with {tape.name}` block ended: the "
+                                      f"tape did not record it and every gradient is None; compute it inside the block")
