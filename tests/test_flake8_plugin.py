@@ -8,6 +8,7 @@ import sys
 import textwrap
 
 from fixture_cases import all_cases
+from tflint_notes.rule import all_rules
 
 CASES = all_cases()
 _LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>[A-Z]+\d+) (?P<msg>.*)$")
@@ -27,12 +28,24 @@ def parse(output: str):
 
 
 def test_fixtures_via_flake8_match_markers():
-    proc = flake8("--select=TFN", *[str(c.before) for c in CASES])
-    assert proc.returncode in (0, 1), proc.stderr
-    rows = parse(proc.stdout)
-    for case in CASES:
-        got = sorted((line, code) for path, line, _, code, _ in rows if path == str(case.before))
-        assert got == case.expected_marks(), case.id
+    off = {code for code, rule in all_rules().items() if not rule.default_enabled}
+    for enable, cases in (("", [c for c in CASES if c.code not in off]), (",".join(sorted(off)),
+                                                                            [c for c in CASES if c.code in off])):
+        if not cases:
+            continue
+        proc = flake8("--select=TFN", f"--tflint-notes-enable={enable}", *[str(c.before) for c in cases])
+        assert proc.returncode in (0, 1), proc.stderr
+        rows = parse(proc.stdout)
+        for case in cases:
+            got = sorted((line, code) for path, line, _, code, _ in rows if path == str(case.before))
+            assert got == case.expected_marks(), case.id
+
+
+def test_off_by_default_rules_need_enabling(tmp_path):
+    path = tmp_path / "r.py"
+    path.write_text("import tensorflow as tf\ntotal = tf.reduce_sum(tf.ones((2, 3)))\n")
+    assert flake8("--select=TFN", str(path)).stdout == ""
+    assert "TFN901" in flake8("--select=TFN", "--tflint-notes-enable=TFN901", str(path)).stdout
 
 
 SEED = textwrap.dedent("""\

@@ -14,6 +14,21 @@ class TFLintNotesChecker:
     name = "tflint-notes"
     version = __version__
     _linter: Linter | None = None  # built once per process, not per file
+    _enabled_off_by_default: tuple = ()
+
+    @staticmethod
+    def add_options(parser) -> None:
+        parser.add_option(
+            "--tflint-notes-enable", default="", parse_from_config=True, comma_separated_list=True,
+            help="enable tflint-notes rules that are off by default, e.g. TFN901 (flake8's --select cannot: "
+                 "it only filters what plugins report)")
+
+    @classmethod
+    def parse_options(cls, options) -> None:
+        wanted = tuple(code.strip().upper() for code in options.tflint_notes_enable if code.strip())
+        if wanted != cls._enabled_off_by_default:
+            cls._enabled_off_by_default = wanted
+            cls._linter = None
 
     def __init__(self, tree: ast.AST, lines: list[str]):
         self._lines = lines
@@ -21,7 +36,8 @@ class TFLintNotesChecker:
     @classmethod
     def linter(cls) -> Linter:
         if cls._linter is None:
-            cls._linter = Linter([code for code, rule in all_rules().items() if rule.default_enabled])
+            cls._linter = Linter([code for code, rule in all_rules().items()
+                                  if rule.default_enabled or code in cls._enabled_off_by_default])
         return cls._linter
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
