@@ -322,6 +322,12 @@ class UnwatchedConstant(_AutodiffRule):
         return PendingFix([], safe=True, description=f"watch {name}", build_edits=edits)
 
 
+def _exclusive(path_a: tuple, path_b: tuple) -> bool:
+    """Two points in different branches of the same `if` never both run."""
+    branches = dict(path_a)
+    return any(node in branches and branches[node] != branch for node, branch in path_b)
+
+
 class TapeReused(_AutodiffRule):
     """## What it does
     Flags a second `.gradient(...)`/`.jacobian(...)` call on a `GradientTape` created without
@@ -361,6 +367,22 @@ class TapeReused(_AutodiffRule):
     summary = "non-persistent GradientTape used for two gradient computations"
     triggers = ("GradientTape",)
 
+    def __init__(self, ctx, sink):
+        super().__init__(ctx, sink)
+        self._branches: list = []  # [if node, "body" | "else"] from outer to inner
+
+    def visit_If(self, node: cst.If) -> None:
+        if self._branches and self._branches[-1][0].orelse is node:
+            self._branches[-1][1] = "else"  # an `elif` is in the else branch of the outer `if`
+        self._branches.append([node, "body"])
+
+    def visit_Else(self, node: cst.Else) -> None:
+        if self._branches:
+            self._branches[-1][1] = "else"
+
+    def leave_If(self, node: cst.If) -> None:
+        self._branches.pop()
+
     def visit_Call(self, node: cst.Call) -> None:
         found = self.gradient_call(node)
         if found is None:
@@ -368,7 +390,10 @@ class TapeReused(_AutodiffRule):
         tape, method = found
         if method not in _GRADIENT_METHODS:
             return
-        tape.gradient_calls.append(node)
+        path = tuple((n, b) for n, b in self._branches)
+        if any(_exclusive(path, earlier) for _, earlier in tape.gradient_calls):
+            return  # if/else: only one of the two runs
+        tape.gradient_calls.append((node, path))
         if tape.persistent or len(tape.gradient_calls) != 2:
             return
         self.report(node, f"second .{method}() on {tape.name}, a GradientTape without persistent=True: raises "

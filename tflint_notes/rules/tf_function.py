@@ -571,7 +571,8 @@ class VariableInGraph(Rule):
 class ListAppendInGraphLoop(Rule):
     """## What it does
     Flags `some_list.append(tensor)` on a Python list inside a loop over `tf.range(...)` or over a
-    tensor, in graph code.
+    tensor computed by TF ops, in graph code. (A loop over a parameter is not flagged: it may be a
+    Python list of tensors, whose loop is unrolled.)
 
     ## Why is this bad?
     AutoGraph turns such loops into a `tf.while_loop`. A Python list cannot collect values from inside
@@ -635,9 +636,12 @@ class ListAppendInGraphLoop(Rule):
             qual = self.ctx.resolve(iterator.func)
             if qual is not None and canonical(qual) == "tensorflow.range":
                 evidence = frozenset({DEFINITELY_TENSOR})
-        if evidence is None and not (isinstance(iterator, cst.Call) and isinstance(iterator.func, cst.Name)
-                                     and iterator.func.value in ("range", "enumerate", "zip")):
-            evidence = self.ctx.evidence(iterator)
+        if evidence is None:
+            # Only a value computed by TF ops is surely a tensor: a parameter may well be a Python list
+            # of tensors (Keras merge layers get one), and iterating a list is unrolled, not a loop.
+            found = self.ctx.evidence(iterator)
+            if found and DEFINITELY_TENSOR in found:
+                evidence = found
         self._loops.append((self.ctx.current_function, evidence, set(names_bound_by_target(node.target))))
 
     def leave_For(self, node: cst.For) -> None:
