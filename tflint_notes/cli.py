@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 import argparse
+import collections
 import difflib
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from tflint_notes import __version__
 from tflint_notes.config import ConfigError, Settings, find_pyproject, load, validate_selectors
 from tflint_notes.docs import rule_doc
+from tflint_notes.documents import load_document
 from tflint_notes.engine import Linter, ParseError, fix_text
+from tflint_notes.output import FORMATS, WRITERS, FileResult, display_location, use_colour
 from tflint_notes.results import Diagnostic
 from tflint_notes.rule import all_rules
-from tflint_notes.source import SourceError, SourceFile, read_source, write_atomically
+from tflint_notes.source import SourceError, write_atomically_bytes
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+SOURCE_SUFFIXES = (".py", ".ipynb")
 
 
 @dataclass
-class Report:
+class Totals:
     findings: int = 0
     fixable: int = 0
     unsafe_fixable: int = 0
@@ -29,7 +33,6 @@ class Report:
     fixed: int = 0
     files_changed: int = 0
     withheld_unsafe: int = 0
-    lines: list[str] = field(default_factory=list)
 
 
 def _split(values: list[str] | None) -> list[str]:
@@ -49,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+        p.add_argument("paths", nargs="*", metavar="PATH",
+                       help="files or directories (default: .); `-` reads standard input")
         p.add_argument("--select", action="append", metavar="CODES",
                        help="only these rules (comma-separated codes or prefixes: TFN1 = all TFN1xx)")
         p.add_argument("--extend-select", action="append", metavar="CODES", help="add rules to the selection")
@@ -57,14 +61,19 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--config", metavar="FILE", help="read settings from this pyproject.toml/TOML file")
         p.add_argument("--isolated", action="store_true", help="ignore all configuration files")
         p.add_argument("--exit-zero", action="store_true", help="exit 0 even if findings remain")
-        p.add_argument("-q", "--quiet", action="store_true", help="print diagnostics only, no summary")
+        p.add_argument("--output-format", choices=FORMATS, default="concise", help="how to print findings")
+        p.add_argument("--statistics", action="store_true", help="print the number of findings per rule")
+        p.add_argument("--stdin-filename", metavar="NAME", help="the name to report for `-` (standard input)")
+        p.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
 
     check = sub.add_parser("check", help="report problems (writes nothing)")
     common(check)
     fix = sub.add_parser("fix", help="apply safe fixes, then report what remains")
     common(fix)
-    fix.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes that may change behaviour")
+    fix.add_argument("--unsafe-fixes", action="store_true", default=None,
+                     help="also apply fixes that may change behaviour")
     fix.add_argument("--diff", action="store_true", help="print a unified diff instead of writing files")
+    fix.add_argument("--show-fixes", action="store_true", help="list the fixes that were applied")
     rule = sub.add_parser("rule", help="show a rule's documentation")
     rule.add_argument("code", nargs="?", help="e.g. TFN101")
     rule.add_argument("--all", action="store_true", help="list every rule")
@@ -95,15 +104,16 @@ def _rule_command(args) -> int:
     rules = all_rules()
     if args.all or not args.code:
         width = max(len(r.name) for r in rules.values())
+        print(f"{'code':<7} {'name':<{width}}  {'fix':<12} {'default':<8} summary")
         for code, rule in rules.items():
-            state = "" if rule.default_enabled else "  (off by default)"
-            print(f"{code}  {rule.name:<{width}}  {rule.summary}{state}")
+            state = "on" if rule.default_enabled else "off"
+            print(f"{code:<7} {rule.name:<{width}}  {rule.fix_kind:<12} {state:<8} {rule.summary}")
         return EXIT_CLEAN
     code = args.code.upper()
     if code not in rules:
         print(f"tflint-notes: error: unknown rule {args.code!r}; see `tflint-notes rule --all`", file=sys.stderr)
         return EXIT_ERROR
-    print(rule_doc(rules[code]))
+    print(rule_doc(rules[code]), end="")
     return EXIT_CLEAN
 
 
@@ -113,37 +123,42 @@ def _settings(args) -> Settings:
     elif args.config:
         settings = load(Path(args.config))
     else:
-        first = Path(args.paths[0]) if args.paths else Path.cwd()
-        start = first if first.is_dir() else first.parent
-        settings = load(find_pyproject(start if str(start) else Path.cwd()))
+        given = [p for p in args.paths if p != "-"]
+        if args.stdin_filename and not given:
+            given = [args.stdin_filename]
+        first = Path(given[0]) if given else Path.cwd()
+        start = first if first.is_dir() else (first.parent if str(first.parent) else Path.cwd())
+        settings = load(find_pyproject(start))
     if args.select:
         settings.select = validate_selectors(_split(args.select), "--select")
     if args.extend_select:
         settings.extend_select += validate_selectors(_split(args.extend_select), "--extend-select")
     if args.ignore:
         settings.ignore += validate_selectors(_split(args.ignore), "--ignore")
+    if getattr(args, "unsafe_fixes", None) is not None:
+        settings.unsafe_fixes = args.unsafe_fixes
     return settings
 
 
-def discover(paths: list[str], settings: Settings, report: Report) -> list[str]:
-    """Python files under `paths`; explicitly named files are always linted."""
+def discover(paths: list[str], settings: Settings, errors: list[FileResult]) -> list[str]:
+    """Source files under `paths`; explicitly named files are always linted."""
     found: list[str] = []
-    seen: set = set()
     for path in paths:
-        if os.path.isdir(path):
+        if path == "-":
+            found.append(path)
+        elif os.path.isdir(path):
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not settings.is_excluded(os.path.join(root, d), path))
                 for name in sorted(files):
-                    if name.endswith(".py"):
+                    if name.endswith(SOURCE_SUFFIXES):
                         full = os.path.join(root, name)
                         if not settings.is_excluded(full, path):
                             found.append(full)
         elif os.path.exists(path) or os.path.islink(path):
             found.append(path)
         else:
-            report.errors += 1
-            print(f"{path}: error: no such file or directory", file=sys.stderr)
-    unique = []
+            errors.append(FileResult(_display(path), error="no such file or directory"))
+    unique, seen = [], set()
     for f in found:
         key = os.path.normpath(f)
         if key not in seen:
@@ -156,120 +171,208 @@ def _display(path: str) -> str:
     return path[2:] if path.startswith("./") else path
 
 
-def _format(path: str, diag: Diagnostic) -> str:
-    return f"{_display(path)}:{diag.line}:{diag.column + 1}: {diag.code} {diag.message}"
-
-
-def _run(args, settings: Settings) -> int:
-    report = Report()
-    codes = settings.enabled_codes()
-    linter = Linter(codes)
-    files = discover(args.paths or ["."], settings, report)
-    fixing = args.command == "fix"
-    for path in files:
-        try:
-            source = read_source(path)
-        except SourceError as exc:
-            report.errors += 1
-            print(f"{_display(path)}: error: {exc}", file=sys.stderr)
-            continue
-        ignored = settings.ignored_for(path)
-        try:
-            if fixing:
-                _fix_file(args, linter, source, ignored, report)
-            else:
-                for diag in linter.lint(source.text).diagnostics:
-                    if not diag.code.startswith(ignored):
-                        _emit(path, diag, report)
-        except ParseError as exc:
-            report.errors += 1
-            where = f":{exc.line}:{exc.column + 1}" if exc.line else ""
-            print(f"{_display(path)}{where}: error: {exc} (file not checked)", file=sys.stderr)
-    _summary(args, report, fixing)
-    if report.errors:
-        return EXIT_ERROR
-    if args.exit_zero:
-        return EXIT_CLEAN
-    if fixing and args.diff and report.files_changed:
-        return EXIT_FINDINGS
-    return EXIT_FINDINGS if report.findings else EXIT_CLEAN
-
-
-def _emit(path: str, diag: Diagnostic, report: Report) -> None:
-    report.findings += 1
-    if diag.fix is not None:
-        if diag.fix.safe:
-            report.fixable += 1
-        else:
-            report.unsafe_fixable += 1
-    print(_format(path, diag))
-
-
-def _fix_file(args, linter: Linter, source: SourceFile, ignored: tuple, report: Report) -> None:
-    path = source.path
-    if ignored:
-        linter = _FilteredLinter(linter, ignored)
-    outcome = fix_text(linter, source.text, unsafe=args.unsafe_fixes)
-    for diag, why in outcome.dropped:
-        print(f"{_display(path)}:{diag.line}:{diag.column + 1}: {diag.code} fix not applied: {why}",
-              file=sys.stderr)
-    if outcome.text != source.text:
-        report.files_changed += 1
-        report.fixed += len(outcome.applied)
-        if args.diff:
-            name = _display(path)
-            sys.stdout.writelines(difflib.unified_diff(
-                source.text.splitlines(keepends=True), outcome.text.splitlines(keepends=True),
-                fromfile=f"a/{name}", tofile=f"b/{name}"))
-            if not outcome.text.endswith(("\n", "\r")):
-                print()
-        else:
-            try:
-                write_atomically(source, outcome.text)
-            except SourceError as exc:
-                report.errors += 1
-                print(f"{_display(path)}: error: {exc}", file=sys.stderr)
-                return
-    report.withheld_unsafe += outcome.withheld_unsafe
-    if not args.diff:
-        for diag in outcome.remaining:
-            _emit(path, diag, report)
-
-
 class _FilteredLinter:
     """A linter view without the codes that per-file-ignores switch off for one file."""
 
-    def __init__(self, linter: Linter, ignored: tuple):
+    def __init__(self, linter: Linter, ignored: tuple, fixable):
         self._linter = linter
         self._ignored = ignored
+        self._fixable = fixable
 
     def lint(self, text: str, **kwargs):
         result = self._linter.lint(text, **kwargs)
-        result.diagnostics = [d for d in result.diagnostics if not d.code.startswith(self._ignored)]
+        kept = []
+        for diag in result.diagnostics:
+            if self._ignored and diag.code.startswith(self._ignored):
+                continue
+            if diag.fix is not None and not self._fixable(diag.code):
+                diag = Diagnostic(diag.code, diag.message, diag.line, diag.column, diag.end_line, diag.end_column)
+            kept.append(diag)
+        result.diagnostics = kept
         return result
 
 
-def _summary(args, report: Report, fixing: bool) -> None:
-    if args.quiet:
-        return
-    out = []
+def _read(path: str, stdin_name: str | None):
+    if path == "-":
+        raw = sys.stdin.buffer.read()
+        return load_document(stdin_name or "-", raw)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except FileNotFoundError:
+        raise SourceError("no such file") from None
+    except IsADirectoryError:
+        raise SourceError("is a directory") from None
+    except OSError as exc:
+        raise SourceError(f"cannot read: {exc.strerror or exc}") from None
+    return load_document(path, raw)
+
+
+def _run(args, settings: Settings) -> int:
+    totals = Totals()
+    errors: list[FileResult] = []
+    linter = Linter(settings.enabled_codes())
+    files = discover(args.paths or ["."], settings, errors)
+    fixing = args.command == "fix"
+    results: list[FileResult] = []
+    progress = _Progress(len(files))
+    for path in files:
+        progress.step(path)
+        shown = _display(args.stdin_filename if path == "-" and args.stdin_filename else path)
+        try:
+            document = _read(path, args.stdin_filename)
+        except SourceError as exc:
+            errors.append(FileResult(shown, error=str(exc)))
+            continue
+        view = _FilteredLinter(linter, settings.ignored_for(args.stdin_filename or path if path == "-" else path),
+                               settings.is_fixable)
+        result = FileResult(shown, document)
+        try:
+            if fixing:
+                _fix_document(args, settings, view, path, document, result, totals)
+            else:
+                result.diagnostics = view.lint(document.text).diagnostics
+        except ParseError as exc:
+            if exc.line:
+                loc = document.location(exc.line, exc.column)
+                cell = f":cell {loc.cell}" if loc.cell is not None else ""
+                result.error_at = f"{cell}:{loc.line}:{loc.column + 1}"
+            result.error = f"{exc} (file not checked)"
+        except SourceError as exc:
+            result.error = str(exc)
+        if result.error:
+            errors.append(result)
+            continue
+        results.append(result)
+    progress.done()
+    for result in results:
+        for diag in result.diagnostics:
+            totals.findings += 1
+            if diag.fix is not None:
+                if diag.fix.safe:
+                    totals.fixable += 1
+                else:
+                    totals.unsafe_fixable += 1
+    for error in errors:
+        print(f"{error.path}{error.error_at}: error: {error.error}", file=sys.stderr)
+    totals.errors = len(errors)
+    out = sys.stdout
+    if not (fixing and (args.diff or (files == ["-"]))):
+        WRITERS[args.output_format](results, out, use_colour(out) and args.output_format in ("concise", "full"))
+    if fixing and args.show_fixes:
+        _show_fixes(results, sys.stderr if args.diff or files == ["-"] else out)
+    if args.statistics:
+        _statistics(results, sys.stderr if args.output_format in ("json", "sarif") else out)
+    if args.output_format in ("concise", "full") and not args.quiet:
+        _summary(args, totals, fixing, sys.stderr if fixing and (args.diff or files == ["-"]) else out)
+    if totals.errors:
+        return EXIT_ERROR
+    if args.exit_zero:
+        return EXIT_CLEAN
+    if fixing and args.diff and totals.files_changed:
+        return EXIT_FINDINGS
+    return EXIT_FINDINGS if totals.findings else EXIT_CLEAN
+
+
+def _fix_document(args, settings, linter, path, document, result: FileResult, totals: Totals) -> None:
+    unsafe = bool(settings.unsafe_fixes)
+    outcome = fix_text(linter, document.text, unsafe=unsafe)
+    for diag, why in outcome.dropped:
+        start = document.location(diag.line, diag.column)
+        cell = f"cell {start.cell}:" if start.cell is not None else ""
+        print(f"{result.path}:{cell}{start.line}:{start.column + 1}: {diag.code} fix not applied: {why}",
+              file=sys.stderr)
+    changed = outcome.text != document.text
+    if changed:
+        new_bytes = document.render(outcome.text)
+        changed = new_bytes != (document.raw if hasattr(document, "raw") else document.source.raw)
+    if changed:
+        totals.files_changed += 1
+        totals.fixed += len(outcome.applied)
+        result.applied = outcome.applied
+        if path == "-":
+            sys.stdout.buffer.write(new_bytes)
+            sys.stdout.flush()
+        elif args.diff:
+            old_text = document.raw_text if hasattr(document, "raw_text") else document.text
+            new_text = new_bytes.decode("utf-8") if hasattr(document, "raw_text") else outcome.text
+            sys.stdout.writelines(difflib.unified_diff(
+                old_text.splitlines(keepends=True), new_text.splitlines(keepends=True),
+                fromfile=f"a/{result.path}", tofile=f"b/{result.path}"))
+            if not new_text.endswith(("\n", "\r")):
+                print()
+        else:
+            write_atomically_bytes(path, document.raw if hasattr(document, "raw") else document.source.raw,
+                                   new_bytes)
+    elif path == "-":
+        raw = document.raw if hasattr(document, "raw") else document.source.raw
+        sys.stdout.buffer.write(raw)
+        sys.stdout.flush()
+    totals.withheld_unsafe += outcome.withheld_unsafe
+    if not args.diff and path != "-":
+        result.diagnostics = outcome.remaining
+    elif path == "-":
+        result.diagnostics = outcome.remaining
+
+
+def _show_fixes(results: list[FileResult], out) -> None:
+    for result in results:
+        if result.applied:
+            counts = collections.Counter(d.code for d in result.applied)
+            out.write(f"Fixed in {result.path}: " + ", ".join(f"{n} × {c}" for c, n in sorted(counts.items())) + "\n")
+
+
+def _statistics(results: list[FileResult], out) -> None:
+    counts = collections.Counter(d.code for r in results for d in r.diagnostics)
+    fixable = collections.Counter(d.code for r in results for d in r.diagnostics if d.fix is not None and d.fix.safe)
+    rules = all_rules()
+    for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        mark = "[*]" if fixable[code] else "   "
+        out.write(f"{count:>6}  {code}  {mark} {rules[code].name}\n")
+
+
+def _summary(args, totals: Totals, fixing: bool, out) -> None:
+    parts = []
     if fixing:
         verb = "Would fix" if args.diff else "Fixed"
-        out.append(f"{verb} {report.fixed} finding(s) in {report.files_changed} file(s).")
-        if report.findings:
-            out.append(f"{report.findings} finding(s) remain.")
-        if report.withheld_unsafe:
-            out.append(f"{report.withheld_unsafe} unsafe fix(es) withheld (use --unsafe-fixes).")
-    elif report.findings:
+        parts.append(f"{verb} {totals.fixed} finding(s) in {totals.files_changed} file(s).")
+        if totals.findings:
+            parts.append(f"{totals.findings} finding(s) remain.")
+        if totals.withheld_unsafe:
+            parts.append(f"{totals.withheld_unsafe} unsafe fix(es) withheld (use --unsafe-fixes).")
+    elif totals.findings:
         hints = []
-        if report.fixable:
-            hints.append(f"{report.fixable} fixable with `tflint-notes fix`")
-        if report.unsafe_fixable:
-            hints.append(f"{report.unsafe_fixable} more with `--unsafe-fixes`")
+        if totals.fixable:
+            hints.append(f"{totals.fixable} fixable with `tflint-notes fix`")
+        if totals.unsafe_fixable:
+            hints.append(f"{totals.unsafe_fixable} more with `--unsafe-fixes`")
         extra = f" ({', '.join(hints)})" if hints else ""
-        out.append(f"Found {report.findings} finding(s){extra}.")
+        parts.append(f"Found {totals.findings} finding(s){extra}.")
     else:
-        out.append("All checks passed." if not report.errors else "No findings.")
-    if report.errors:
-        out.append(f"{report.errors} file(s) could not be checked (see errors above).")
-    print(" ".join(out), file=sys.stderr if (fixing and args.diff) else sys.stdout)
+        parts.append("All checks passed." if not totals.errors else "No findings.")
+    if totals.errors:
+        parts.append(f"{totals.errors} file(s) could not be checked (see errors above).")
+    print(" ".join(parts), file=out)
+
+
+class _Progress:
+    """`[n/total] path` on stderr for long runs, only when stderr is a terminal."""
+
+    def __init__(self, total: int):
+        self.total = total
+        self.enabled = total >= 200 and sys.stderr.isatty() and not os.environ.get("CI")
+        self.count = 0
+
+    def step(self, path: str) -> None:
+        self.count += 1
+        if self.enabled and (self.count % 25 == 0 or self.count == self.total):
+            sys.stderr.write(f"\r\x1b[K[{self.count}/{self.total}] {path[-60:]}")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
+__all__ = ["main", "display_location"]

@@ -17,7 +17,8 @@ DEFAULT_EXCLUDE = (
     "node_modules", "site-packages", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tflint_notes_cache",
 )
 _SELECTOR = re.compile(r"^TFN\d{0,3}$")
-_KEYS = {"select", "extend-select", "ignore", "extend-ignore", "exclude", "extend-exclude", "per-file-ignores"}
+_KEYS = {"select", "extend-select", "ignore", "extend-ignore", "exclude", "extend-exclude", "per-file-ignores",
+         "unsafe-fixes", "fixable", "unfixable"}
 
 
 class ConfigError(Exception):
@@ -31,11 +32,19 @@ class Settings:
     ignore: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=lambda: list(DEFAULT_EXCLUDE))
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    unsafe_fixes: bool = False
+    fixable: list[str] | None = None  # None: every rule's fixes may be applied
+    unfixable: list[str] = field(default_factory=list)
     root: Path = field(default_factory=Path.cwd)  # paths in the config are relative to this
     source: str | None = None  # the pyproject.toml it came from
 
     def enabled_codes(self) -> list[str]:
         return select_codes(self.select, self.extend_select, self.ignore)
+
+    def is_fixable(self, code: str) -> bool:
+        if self.fixable is not None and not code.startswith(tuple(self.fixable)):
+            return False
+        return not code.startswith(tuple(self.unfixable)) if self.unfixable else True
 
     def ignored_for(self, path: str) -> tuple[str, ...]:
         if not self.per_file_ignores:
@@ -165,6 +174,14 @@ def load(config_path: Path | None) -> Settings:
     if (v := str_list("exclude")) is not None:
         settings.exclude = v
     settings.exclude += str_list("extend-exclude") or []
+    if "unsafe-fixes" in table:
+        if not isinstance(table["unsafe-fixes"], bool):
+            raise ConfigError(f"{where}: [tool.{TABLE}] unsafe-fixes must be true or false, got "
+                              f"{table['unsafe-fixes']!r}")
+        settings.unsafe_fixes = table["unsafe-fixes"]
+    if (v := str_list("fixable")) is not None:
+        settings.fixable = validate_selectors(v, f"{where}: fixable")
+    settings.unfixable = validate_selectors(str_list("unfixable") or [], f"{where}: unfixable")
     pfi = table.get("per-file-ignores", {})
     if not isinstance(pfi, dict):
         raise ConfigError(f"{where}: [tool.{TABLE}] per-file-ignores must be a table of glob = [codes]")

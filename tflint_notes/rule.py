@@ -65,6 +65,8 @@ class Rule:
     name: ClassVar[str] = ""
     summary: ClassVar[str] = ""
     default_enabled: ClassVar[bool] = True
+    #: "safe", "unsafe", "safe/unsafe" (depends on the case) or "none": shown by `rule --all` and the README.
+    fix_kind: ClassVar[str] = "none"
     #: The rule cannot fire unless one of these strings occurs in the source (cheap pre-filter).
     triggers: ClassVar[tuple[str, ...]] = ()
 

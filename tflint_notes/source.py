@@ -80,12 +80,15 @@ def split_lines(text: str) -> list[str]:
 
 
 def write_atomically(source: SourceFile, new_text: str) -> None:
+    write_atomically_bytes(source.path, source.raw, source.encode(new_text))
+
+
+def write_atomically_bytes(path: str, original: bytes, data: bytes) -> None:
     """Replace the file's content via a temp file in the same directory; refuse if it changed meanwhile."""
-    target = os.path.realpath(source.path)  # a symlink is fixed through the link; it stays a link
-    data = source.encode(new_text)
+    target = os.path.realpath(path)  # a symlink is fixed through the link; it stays a link
     try:
         with open(target, "rb") as handle:
-            if handle.read() != source.raw:
+            if handle.read() != original:
                 raise SourceError("file changed on disk while it was being fixed; not written")
         mode = os.stat(target).st_mode & 0o7777
         directory = os.path.dirname(target) or "."

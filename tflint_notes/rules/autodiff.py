@@ -220,6 +220,7 @@ class IntegerGradientSource(_AutodiffRule):
     """
 
     code = "TFN401"
+    fix_kind = "safe"
     name = "integer-gradient-source"
     summary = "integer tf.Variable/tf.constant used as a gradient source (gradient is None)"
     triggers = ("GradientTape",)
@@ -278,6 +279,7 @@ class UnwatchedConstant(_AutodiffRule):
     """
 
     code = "TFN402"
+    fix_kind = "safe"
     name = "unwatched-constant"
     summary = "gradient with respect to a tf.constant that is never watched (gradient is None)"
     triggers = ("GradientTape",)
@@ -363,6 +365,7 @@ class TapeReused(_AutodiffRule):
     """
 
     code = "TFN403"
+    fix_kind = "safe"
     name = "tape-reused"
     summary = "non-persistent GradientTape used for two gradient computations"
     triggers = ("GradientTape",)

@@ -142,6 +142,7 @@ class MisspelledKeyword(Rule):
     """
 
     code = "TFN301"
+    fix_kind = "safe"
     name = "misspelled-keyword"
     summary = "keyword argument that the TF/Keras callable does not accept, with one close valid name"
 
@@ -312,6 +313,7 @@ class RemovedTF1Keyword(Rule):
     """
 
     code = "TFN302"
+    fix_kind = "safe"
     name = "removed-tf1-keyword"
     summary = "TF1 keyword argument removed in TF2"
     triggers = tuple(TF1_KEYWORDS)

@@ -192,6 +192,7 @@ class WeightInCall(_LayerRule):
     """
 
     code = "TFN201"
+    fix_kind = "safe"
     name = "weight-in-call"
     summary = "weight created in Layer.call instead of build"
     triggers = ("add_weight", "Variable")
@@ -414,6 +415,7 @@ class SublayerInCall(_LayerRule):
     """
 
     code = "TFN202"
+    fix_kind = "unsafe"
     name = "sublayer-in-call"
     summary = "Keras layer constructed inside Layer.call"
     triggers = ("call",)
@@ -598,6 +600,7 @@ class InitDropsKwargs(_LayerRule):
     """
 
     code = "TFN203"
+    fix_kind = "safe"
     name = "init-drops-kwargs"
     summary = "Layer __init__ does not accept or forward **kwargs"
     triggers = ("__init__",)
@@ -694,6 +697,7 @@ class MissingSuperInit(_LayerRule):
     """
 
     code = "TFN204"
+    fix_kind = "safe"
     name = "missing-super-init"
     summary = "Layer __init__ never calls super().__init__"
     triggers = ("__init__",)

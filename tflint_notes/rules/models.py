@@ -190,6 +190,7 @@ class FrozenBaseTrainingMode(_ModelFacts):
     """
 
     code = "TFN501"
+    fix_kind = "safe"
     name = "frozen-base-training-mode"
     summary = "frozen pretrained model called without training=False"
     triggers = ("trainable",)

@@ -116,6 +116,7 @@ class NumpyOnTensorInGraph(Rule):
     """
 
     code = "TFN101"
+    fix_kind = "safe/unsafe"
     name = "numpy-on-tensor-in-graph"
     summary = "NumPy function called on a tensor in graph code"
     triggers = ("numpy",)
@@ -307,6 +308,7 @@ class RandomInGraph(Rule):
     """
 
     code = "TFN102"
+    fix_kind = "unsafe"
     name = "random-in-graph"
     summary = "np.random / random called in graph code (drawn once at trace time)"
     triggers = ("random",)
@@ -400,6 +402,7 @@ class PrintInGraph(Rule):
     """
 
     code = "TFN103"
+    fix_kind = "safe"
     name = "print-in-graph"
     summary = "print() in graph code (runs only while tracing)"
     triggers = ("print",)
@@ -455,6 +458,7 @@ class NumpyMethodInGraph(Rule):
     """
 
     code = "TFN104"
+    fix_kind = "unsafe"
     name = "numpy-method-in-graph"
     summary = ".numpy() on a tensor in graph code"
     triggers = (".numpy()",)

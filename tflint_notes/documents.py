@@ -1,0 +1,203 @@
+"""What the CLI lints: Python files and Jupyter notebooks, each seen as one Python program.
+
+A document gives the linter a program text, maps diagnostics back to what the user sees
+(`file.py:7:19`, `nb.ipynb:cell 3:2:5`), and turns a fixed program back into file bytes that differ
+from the original only where the fix changed code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from tflint_notes.source import SourceError, SourceFile, decode_source, line_starts, split_lines
+
+
+@dataclass(frozen=True)
+class Location:
+    line: int  # 1-based, within the cell for notebooks
+    column: int  # 0-based
+    cell: int | None = None  # 1-based code-cell number... of all cells, as Jupyter shows them
+
+
+class PythonDocument:
+    kind = "python"
+
+    def __init__(self, source: SourceFile):
+        self.source = source
+        self.path = source.path
+        self.text = source.text
+
+    def location(self, line: int, column: int) -> Location:
+        return Location(line, column)
+
+    def render(self, new_text: str) -> bytes:
+        return self.source.encode(new_text)
+
+    def source_line(self, location: Location) -> str:
+        lines = split_lines(self.text)
+        return lines[location.line - 1].rstrip("\r\n") if 0 < location.line <= len(lines) else ""
+
+
+# --- notebooks --------------------------------------------------------------------------------
+
+_CELL_MARK = "# %%tflint-notes-cell {}"
+_CELL_MARK_RE = re.compile(r"^# %%tflint-notes-cell (\d+)\r?\n", re.MULTILINE)
+_MAGIC_TOKEN = "pass  # tflint-notes-magic {}"
+_MAGIC_TOKEN_RE = re.compile(r"pass  # tflint-notes-magic (\d+)")
+_MAGIC_LINE = re.compile(r"^(\s*)([%!?]|\w.*\?\s*$)")
+
+
+def _is_magic(line: str) -> bool:
+    stripped = line.lstrip()
+    return stripped.startswith(("%", "!", "?")) or (stripped.rstrip().endswith("?") and not stripped.startswith("#"))
+
+
+class NotebookDocument:
+    """An .ipynb file: its code cells, in order, as one program (magics masked)."""
+
+    kind = "notebook"
+
+    def __init__(self, path: str, raw: bytes):
+        self.path = path
+        self.raw = raw
+        try:
+            self.raw_text = raw.decode("utf-8")
+            self.notebook = json.loads(self.raw_text)
+        except UnicodeDecodeError as exc:
+            raise SourceError(f"notebook is not valid UTF-8 (offset {exc.start})") from None
+        except json.JSONDecodeError as exc:
+            raise SourceError(f"not a valid notebook: JSON error at line {exc.lineno} column {exc.colno}") from None
+        cells = self.notebook.get("cells") if isinstance(self.notebook, dict) else None
+        if not isinstance(cells, list):
+            raise SourceError("not a valid notebook: no 'cells' list")
+        self.cells = cells
+        self.magics: list[str] = []
+        parts: list[str] = []
+        self.cell_of_line: list[tuple[int, int]] = []  # program line (0-based) -> (cell number, line in cell)
+        for index, cell in enumerate(cells):
+            if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+                continue
+            text = _cell_text(cell)
+            if text is None:
+                raise SourceError(f"not a valid notebook: cell {index + 1} has no source")
+            mark = _CELL_MARK.format(index)
+            parts.append(mark + "\n")
+            self.cell_of_line.append((index + 1, 0))
+            masked = self._mask(text)
+            if masked and not masked.endswith("\n"):
+                masked += "\n"
+            parts.append(masked)
+            for number in range(len(split_lines(masked))):
+                self.cell_of_line.append((index + 1, number + 1))
+        self.text = "".join(parts)
+
+    def _mask(self, text: str) -> str:
+        lines = split_lines(text)
+        if lines and lines[0].lstrip().startswith("%%"):
+            masked_all = True
+        else:
+            masked_all = False
+        out = []
+        continued = False
+        for line in lines:
+            body = line.rstrip("\r\n")
+            ending = line[len(body):]
+            if masked_all or continued or _is_magic(body):
+                indent = body[:len(body) - len(body.lstrip())]
+                self.magics.append(body)
+                out.append(f"{indent}{_MAGIC_TOKEN.format(len(self.magics) - 1)}{ending or ''}")
+                continued = body.endswith("\\") and not masked_all
+            else:
+                out.append(line)
+        return "".join(out)
+
+    def location(self, line: int, column: int) -> Location:
+        if 0 < line <= len(self.cell_of_line):
+            cell, cell_line = self.cell_of_line[line - 1]
+            return Location(max(cell_line, 1), column, cell)
+        return Location(line, column, None)
+
+    def source_line(self, location: Location) -> str:
+        if location.cell is None:
+            return ""
+        text = _cell_text(self.cells[location.cell - 1]) or ""
+        lines = split_lines(text)
+        return lines[location.line - 1].rstrip("\r\n") if 0 < location.line <= len(lines) else ""
+
+    def render(self, new_text: str) -> bytes:
+        """The notebook with each changed code cell replaced; everything else byte-identical."""
+        pieces = _CELL_MARK_RE.split(new_text)
+        # pieces: [before first mark, index, text, index, text, ...]
+        prefix = pieces[0]
+        new_cells: dict[int, str] = {}
+        for i in range(1, len(pieces), 2):
+            index = int(pieces[i])
+            text = pieces[i + 1]
+            if prefix and not new_cells:
+                text = prefix + text  # e.g. an import added at the very top
+            new_cells[index] = text
+        changed = {}
+        for index, text in new_cells.items():
+            restored = _MAGIC_TOKEN_RE.sub(lambda m: self.magics[int(m.group(1))].lstrip(), text)
+            original = _cell_text(self.cells[index])
+            if original is not None and not original.endswith("\n") and restored.endswith("\n"):
+                restored = restored[:-1]
+            if restored != original:
+                changed[index] = restored
+        if not changed:
+            return self.raw
+        dump = _json_style(self.raw_text, self.notebook)
+        if dump is None:
+            raise SourceError("the notebook's JSON layout is not one this tool can reproduce byte for byte; "
+                              "not rewritten (save it from Jupyter once, then fix again)")
+        for index, text in changed.items():
+            cell = self.cells[index]
+            if isinstance(cell["source"], list):
+                cell["source"] = split_lines(text)
+            else:
+                cell["source"] = text
+        return dump(self.notebook).encode("utf-8")
+
+
+def _cell_text(cell: dict) -> str | None:
+    source = cell.get("source")
+    if isinstance(source, list) and all(isinstance(s, str) for s in source):
+        return "".join(source)
+    if isinstance(source, str):
+        return source
+    return None
+
+
+def _json_style(raw_text: str, notebook) -> "callable | None":
+    """A serializer that reproduces the original bytes for the unmodified notebook, or None."""
+    for indent in (1, 2, 4, None):
+        for ensure_ascii in (False, True):
+            for sort_keys in (True, False):
+                def dump(nb, indent=indent, ensure_ascii=ensure_ascii, sort_keys=sort_keys, newline=True):
+                    text = json.dumps(nb, indent=indent, ensure_ascii=ensure_ascii, sort_keys=sort_keys)
+                    return text + "\n" if newline else text
+                for newline in (True, False):
+                    if dump(notebook, newline=newline) == raw_text:
+                        return lambda nb, _dump=dump, _newline=newline: _dump(nb, newline=_newline)
+    return None
+
+
+def load_document(path: str, raw: bytes):
+    if path.endswith(".ipynb"):
+        return NotebookDocument(path, raw)
+    return PythonDocument(decode_source(raw, path))
+
+
+def offset_to_position(text: str, offset: int, starts: list[int] | None = None) -> tuple[int, int]:
+    """1-based line and 0-based column of a character offset."""
+    starts = starts or line_starts(text)
+    lo, hi = 0, len(starts) - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if starts[mid] <= offset:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo + 1, offset - starts[lo]
