@@ -17,6 +17,16 @@ import sys
 import traceback
 
 
+def run_notebook(path: str) -> None:
+    """Execute a notebook's code cells in order, like Jupyter would (IPython magics skipped)."""
+    from tflint_notes.documents import NotebookDocument
+
+    with open(path, "rb") as handle:
+        document = NotebookDocument(path, handle.read())
+    namespace = {"__name__": "__main__"}
+    exec(compile(document.text, path, "exec"), namespace)
+
+
 def main() -> None:
     out_path, files = sys.argv[1], sys.argv[2:]
     import tensorflow as tf
@@ -28,12 +38,15 @@ def main() -> None:
         name = f"fixture_program_{index}"
         captured = io.StringIO()
         try:
-            spec = importlib.util.spec_from_file_location(name, path)
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[name] = module
             with contextlib.redirect_stdout(captured):
-                spec.loader.exec_module(module)
-                module.main()
+                if path.endswith(".ipynb"):
+                    run_notebook(path)
+                else:
+                    spec = importlib.util.spec_from_file_location(name, path)
+                    module = importlib.util.module_from_spec(spec)
+                    sys.modules[name] = module
+                    spec.loader.exec_module(module)
+                    module.main()
             results[path] = {"status": "pass", "stdout": captured.getvalue()}
         except BaseException as exc:  # noqa: BLE001 - every failure is data for the test
             results[path] = {

@@ -15,11 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from fixture_cases import ROOT, all_cases
+from fixture_cases import FIXTURES, ROOT, all_cases
 
 pytestmark = pytest.mark.tf
 
 CASES = all_cases()
+NOTEBOOK_BEFORE = FIXTURES / "notebooks" / "augment_before.ipynb"
+NOTEBOOK_AFTER = FIXTURES / "notebooks" / "augment_after.ipynb"
 FLAVOURS = {"keras3": "0", "tf_keras": "1"}
 
 
@@ -27,7 +29,7 @@ FLAVOURS = {"keras3": "0", "tf_keras": "1"}
 def run(request, tmp_path_factory):
     flavour = request.param
     out = tmp_path_factory.mktemp(flavour) / "results.json"
-    files = [str(p) for case in CASES for p in case.programs()]
+    files = [str(p) for case in CASES for p in case.programs()] + [str(NOTEBOOK_BEFORE), str(NOTEBOOK_AFTER)]
     env = dict(os.environ, TF_USE_LEGACY_KERAS=FLAVOURS[flavour], TF_CPP_MIN_LOG_LEVEL="2",
                CUDA_VISIBLE_DEVICES="-1", PYTHONHASHSEED="0")
     proc = subprocess.run([sys.executable, str(ROOT / "tests" / "fixture_runner.py"), str(out), *files],
@@ -69,3 +71,12 @@ def test_fixed_programs_pass(run, case):
         if path is not None:
             result = _result(run, path)
             assert result["status"] == "pass", f"{path.name} under {run[0]}:\n{result.get('traceback')}"
+
+
+def test_notebook_runs_after_fixing(run):
+    """The fixture notebook's code cells, executed in order: broken before the fix, correct after."""
+    before = _result(run, NOTEBOOK_BEFORE)
+    assert before["status"] == "error" and before["type"] == "NotImplementedError", before
+    assert "Cannot convert a symbolic" in before["message"]
+    after = _result(run, NOTEBOOK_AFTER)
+    assert after["status"] == "pass", after.get("traceback")
