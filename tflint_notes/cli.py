@@ -14,7 +14,7 @@ from tflint_notes import __version__
 from tflint_notes.config import ConfigError, Settings, find_pyproject, load, validate_selectors
 from tflint_notes.docs import rule_doc
 from tflint_notes.documents import load_document
-from tflint_notes.engine import Linter, ParseError, fix_text
+from tflint_notes.engine import InternalError, Linter, ParseError, fix_text
 from tflint_notes.output import FORMATS, WRITERS, FileResult, display_location, use_colour
 from tflint_notes.results import Diagnostic
 from tflint_notes.rule import all_rules
@@ -229,9 +229,12 @@ def _run(args, settings: Settings) -> int:
         result = FileResult(shown, document)
         try:
             if fixing:
-                _fix_document(args, settings, view, path, document, result, totals)
+                internal = _fix_document(args, settings, view, path, document, result, totals)
             else:
-                result.diagnostics = view.lint(document.text).diagnostics
+                linted = view.lint(document.text)
+                result.diagnostics, internal = linted.diagnostics, linted.internal_errors
+            for error in internal:
+                errors.append(FileResult(shown, error=error.describe()))
         except ParseError as exc:
             if exc.line:
                 loc = document.location(exc.line, exc.column)
@@ -240,6 +243,8 @@ def _run(args, settings: Settings) -> int:
             result.error = f"{exc} (file not checked)"
         except SourceError as exc:
             result.error = str(exc)
+        except InternalError as exc:
+            result.error = exc.describe()
         if result.error:
             errors.append(result)
             continue
@@ -309,10 +314,9 @@ def _fix_document(args, settings, linter, path, document, result: FileResult, to
         sys.stdout.buffer.write(raw)
         sys.stdout.flush()
     totals.withheld_unsafe += outcome.withheld_unsafe
-    if not args.diff and path != "-":
+    if not args.diff or path == "-":
         result.diagnostics = outcome.remaining
-    elif path == "-":
-        result.diagnostics = outcome.remaining
+    return outcome.internal_errors
 
 
 def _show_fixes(results: list[FileResult], out) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -30,10 +32,37 @@ class ParseError(Exception):
         self.column = column
 
 
+class InternalError(Exception):
+    """A bug in tflint-notes (one rule, or the shared analysis) met on one file."""
+
+    def __init__(self, code: str, error: BaseException):
+        super().__init__(f"{type(error).__name__}: {error}")
+        self.code = code
+        self.error = error
+
+    def describe(self) -> str:
+        where = "the shared analysis" if self.code == "analysis" else f"rule {self.code}"
+        return (f"internal error in {where}: {self} (please report it at "
+                f"https://github.com/tflint-notes/tflint-notes/issues with the file)")
+
+
+def _failing_rule(exc: BaseException, active) -> type[Rule] | None:
+    """The rule class whose code raised `exc`, from the traceback's frames."""
+    tb = exc.__traceback__
+    culprit = None
+    while tb is not None:
+        owner = tb.tb_frame.f_locals.get("self")
+        if isinstance(owner, Rule) and type(owner) in active:
+            culprit = type(owner)
+        tb = tb.tb_next
+    return culprit
+
+
 @dataclass
 class LintResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     suppressed: int = 0
+    internal_errors: list[InternalError] = field(default_factory=list)
 
 
 class RuleSet:
@@ -66,12 +95,25 @@ class RuleSet:
 
 
 def parse(text: str) -> cst.Module:
+    # CPython's own parser first (about 6% of libcst's cost): it gives the familiar syntax error
+    # messages, and it rejects nesting so deep that libcst's native parser would crash the process.
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the user's invalid escape sequences are not our output
+            compile(text, "<tflint-notes>", "exec", ast.PyCF_ONLY_AST | ast.PyCF_TYPE_COMMENTS, dont_inherit=True)
+    except SyntaxError as exc:
+        raise ParseError(f"syntax error: {exc.msg}", exc.lineno or 0, max((exc.offset or 1) - 1, 0)) from None
+    except (RecursionError, MemoryError):
+        raise ParseError("nesting too deep to analyse") from None
+    except ValueError as exc:  # e.g. "source code string cannot contain null bytes"
+        raise ParseError(str(exc)) from None
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        raise ParseError(f"syntax error: {exc.message}", exc.raw_line, exc.raw_column) from None
+        raise ParseError(f"libcst cannot parse this valid Python (a libcst limitation): {exc.message}",
+                         exc.raw_line, exc.raw_column) from None
     except RecursionError:
-        raise ParseError("nesting too deep to parse") from None
+        raise ParseError("nesting too deep to analyse") from None
 
 
 def _walk(module: cst.Module, ctx: Analysis, rules: list[Rule], visits: dict, leaves: dict) -> None:
@@ -130,14 +172,15 @@ class Linter:
         if not active:
             return LintResult()
         module = parse(text)
+        failures: list[InternalError] = []
         try:
-            candidates = self._run(module, active)
+            candidates = self._run(module, active, failures)
         except RecursionError:
             raise ParseError("nesting too deep to analyse") from None
+        result = LintResult(internal_errors=failures)
         if not candidates:
-            return LintResult()
-        diagnostics = self._to_diagnostics(text, module, candidates)
-        result = LintResult()
+            return result
+        diagnostics = self._to_diagnostics(text, module, candidates, failures)
         if apply_noqa:
             noqa = NoqaIndex(text)
             if noqa.file_exempt:
@@ -152,14 +195,34 @@ class Linter:
             result.diagnostics = diagnostics
         return result
 
-    def _run(self, module: cst.Module, active: tuple[type[Rule], ...]) -> list[Candidate]:
-        ctx = Analysis(module)
-        sink: list[Candidate] = []
-        rules = [cls(ctx, sink) for cls in active]
-        visits, leaves = self.rules.dispatch(active)
-        _walk(module, ctx, rules, visits, leaves)
-        for rule in rules:
-            rule.finish()
+    def _run(self, module: cst.Module, active: tuple[type[Rule], ...], failures: list) -> list[Candidate]:
+        """One traversal with every active rule.  A rule that raises is dropped, reported as an internal
+        error, and the traversal is redone without it (the normal path pays nothing for this)."""
+        while True:
+            ctx = Analysis(module)
+            sink: list[Candidate] = []
+            rules = [cls(ctx, sink) for cls in active]
+            visits, leaves = self.rules.dispatch(active)
+            try:
+                _walk(module, ctx, rules, visits, leaves)
+                for rule in rules:
+                    rule.finish()
+                kept = self._filter(ctx, sink)
+            except RecursionError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a bug in one rule must not stop the others
+                culprit = _failing_rule(exc, active)
+                if culprit is None:
+                    raise InternalError("analysis", exc) from exc
+                failures.append(InternalError(culprit.code, exc))
+                active = tuple(cls for cls in active if cls is not culprit)
+                if not active:
+                    return []
+                continue
+            return kept
+
+    @staticmethod
+    def _filter(ctx: Analysis, sink: list[Candidate]) -> list[Candidate]:
         kept = []
         for cand in sink:
             if cand.requires_graph and not ctx.in_graph(cand.graph_function):
@@ -169,7 +232,8 @@ class Linter:
             kept.append(cand)
         return kept
 
-    def _to_diagnostics(self, text: str, module: cst.Module, candidates: list[Candidate]) -> list[Diagnostic]:
+    def _to_diagnostics(self, text: str, module: cst.Module, candidates: list[Candidate],
+                        failures: list) -> list[Diagnostic]:
         # Positions are computed only for files with findings: most files have none.
         positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
         locator = Locator(text, module, positions)
@@ -179,7 +243,10 @@ class Linter:
             where = positions[cand.node]
             fix = None
             if cand.fix is not None:
-                fix = self._edits(locator, cand.fix)
+                try:
+                    fix = self._edits(locator, cand.fix)
+                except Exception as exc:  # noqa: BLE001 - report the finding without its broken fix
+                    failures.append(InternalError(cand.rule.code, exc))
             message = cand.message
             if "{context}" in message:
                 message = message.replace("{context}", cand.rule.ctx.graph_label(cand.graph_function))
@@ -323,6 +390,13 @@ class FixOutcome:
     dropped: list[tuple[Diagnostic, str]] = field(default_factory=list)  # (diag, why)
     remaining: list[Diagnostic] = field(default_factory=list)
     withheld_unsafe: int = 0
+    internal_errors: list = field(default_factory=list)
+
+    def _note(self, result: "LintResult") -> "LintResult":
+        for error in result.internal_errors:
+            if all(e.code != error.code for e in self.internal_errors):
+                self.internal_errors.append(error)
+        return result
 
 
 def _overlaps(a: Edit, b: Edit) -> bool:
@@ -363,7 +437,7 @@ def fix_text(linter: Linter, text: str, *, unsafe: bool = False) -> FixOutcome:
     outcome = FixOutcome(text)
     rejected: set = set()
     for _ in range(MAX_FIX_ROUNDS):
-        diagnostics = linter.lint(outcome.text).diagnostics
+        diagnostics = outcome._note(linter.lint(outcome.text)).diagnostics
         fixable = [d for d in diagnostics if d.fix is not None and (d.fix.safe or unsafe)
                    and _signature(outcome.text, d) not in rejected]
         if not fixable:
@@ -387,7 +461,7 @@ def fix_text(linter: Linter, text: str, *, unsafe: bool = False) -> FixOutcome:
             break
         outcome.applied.extend(fixable[i] for i in applied)
         outcome.text = new_text
-    final = linter.lint(outcome.text).diagnostics
+    final = outcome._note(linter.lint(outcome.text)).diagnostics
     outcome.remaining = final
     outcome.withheld_unsafe = sum(1 for d in final if d.fix is not None and not d.fix.safe and not unsafe)
     return outcome

@@ -6,7 +6,7 @@ import ast
 from typing import Iterator
 
 from tflint_notes import __version__
-from tflint_notes.engine import Linter, ParseError
+from tflint_notes.engine import InternalError, Linter, ParseError
 from tflint_notes.rule import all_rules
 
 
@@ -46,6 +46,11 @@ class TFLintNotesChecker:
             result = self.linter().lint(text, apply_noqa=False)
         except ParseError:
             return  # flake8 reports syntax errors itself (E999)
+        except InternalError as exc:
+            yield 1, 0, f"TFN000 {exc.describe()}", type(self)
+            return
+        for error in result.internal_errors:
+            yield 1, 0, f"TFN000 {error.describe()}", type(self)
         for diag in result.diagnostics:
             # flake8 adds 1 to the column itself: hand it the 0-based one.
             yield diag.line, diag.column, f"{diag.code} {diag.message}", type(self)

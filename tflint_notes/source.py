@@ -91,6 +91,8 @@ def write_atomically_bytes(path: str, original: bytes, data: bytes) -> None:
             if handle.read() != original:
                 raise SourceError("file changed on disk while it was being fixed; not written")
         mode = os.stat(target).st_mode & 0o7777
+        if not mode & 0o222:
+            raise SourceError("file is read-only; not written")
         directory = os.path.dirname(target) or "."
         fd, tmp = tempfile.mkstemp(prefix=".tflint-notes-", suffix=".tmp", dir=directory)
     except OSError as exc:
