@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tflint_notes import __version__
+from tflint_notes.cache import DEFAULT_DIR_NAME
 from tflint_notes.config import ConfigError, Settings, find_pyproject, load, validate_selectors
 from tflint_notes.docs import rule_doc
 from tflint_notes.documents import load_document
@@ -65,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--statistics", action="store_true", help="print the number of findings per rule")
         p.add_argument("--stdin-filename", metavar="NAME", help="the name to report for `-` (standard input)")
         p.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
+        p.add_argument("-j", "--jobs", type=int, metavar="N",
+                       help="worker processes (default: the CPU count for large runs, 1 for small ones)")
+        p.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
+        p.add_argument("--cache-dir", metavar="DIR", help=f"where to keep the result cache (default: "
+                                                          f"{DEFAULT_DIR_NAME}/ next to the configuration)")
 
     check = sub.add_parser("check", help="report problems (writes nothing)")
     common(check)
@@ -208,47 +214,139 @@ def _read(path: str, stdin_name: str | None):
     return load_document(path, raw)
 
 
+@dataclass(frozen=True)
+class Job:
+    """Everything a worker process needs to handle one file (picklable)."""
+
+    command: str
+    diff: bool
+    stdin_filename: str | None
+    settings: Settings
+    cache_dir: str | None
+
+
+@dataclass
+class Outcome:
+    """What handling one file produced; the parent process prints it, in file order."""
+
+    result: FileResult
+    errors: list[FileResult]
+    stdout: bytes = b""
+    stderr: str = ""
+    fixed: int = 0
+    changed: bool = False
+    withheld_unsafe: int = 0
+
+
+_WORKER_LINTER: dict = {}
+
+
+def _linter_for(job: Job) -> Linter:
+    key = (tuple(job.settings.enabled_codes()), job.cache_dir)
+    linter = _WORKER_LINTER.get(key)
+    if linter is None:
+        linter = _WORKER_LINTER[key] = Linter(key[0], cache_dir=job.cache_dir)
+    return linter
+
+
+def process_file(path: str, job: Job) -> Outcome:
+    settings = job.settings
+    shown = _display(job.stdin_filename if path == "-" and job.stdin_filename else path)
+    try:
+        document = _read(path, job.stdin_filename)
+    except SourceError as exc:
+        return Outcome(FileResult(shown, error=str(exc)), [])
+    ignore_path = (job.stdin_filename or path) if path == "-" else path
+    view = _FilteredLinter(_linter_for(job), settings.ignored_for(ignore_path), settings.is_fixable)
+    result = FileResult(shown, document)
+    outcome = Outcome(result, [])
+    try:
+        if job.command == "fix":
+            internal = _fix_document(job, view, path, document, outcome)
+        else:
+            linted = view.lint(document.text)
+            result.diagnostics, internal = linted.diagnostics, linted.internal_errors
+        for error in internal:
+            outcome.errors.append(FileResult(shown, error=error.describe()))
+    except ParseError as exc:
+        if exc.line:
+            loc = document.location(exc.line, exc.column)
+            cell = f":cell {loc.cell}" if loc.cell is not None else ""
+            result.error_at = f"{cell}:{loc.line}:{loc.column + 1}"
+        result.error = f"{exc} (file not checked)"
+    except SourceError as exc:
+        result.error = str(exc)
+    except InternalError as exc:
+        result.error = exc.describe()
+    if not result.diagnostics and not result.applied:
+        result.document = None  # nothing to show: do not ship the text back from a worker
+    return outcome
+
+
+def _worker(batch: list[str], job: Job) -> list[Outcome]:
+    return [process_file(path, job) for path in batch]
+
+
+def _jobs(args, count: int) -> int:
+    if args.jobs is not None:
+        return max(1, args.jobs)
+    if count < 64:
+        return 1  # starting processes costs more than it saves
+    return max(1, min(os.cpu_count() or 1, count // 32))
+
+
+def _outcomes(files: list[str], job: Job, jobs: int, progress):
+    if jobs <= 1:
+        for path in files:
+            progress.step(path)
+            yield process_file(path, job)
+        return
+    import concurrent.futures
+
+    size = max(4, min(64, len(files) // (jobs * 8) or 4))
+    batches = [files[i:i + size] for i in range(0, len(files), size)]
+    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
+        for batch, outcomes in zip(batches, pool.map(_worker, batches, [job] * len(batches))):
+            for path, outcome in zip(batch, outcomes):
+                progress.step(path)
+                yield outcome
+
+
+def _cache_dir(args, settings: Settings) -> str | None:
+    if args.no_cache or os.environ.get("TFLINT_NOTES_NO_CACHE"):
+        return None
+    if args.cache_dir:
+        return str(Path(args.cache_dir).resolve())
+    if settings.cache_dir:
+        return str((settings.root / settings.cache_dir).resolve())
+    return str((settings.root / DEFAULT_DIR_NAME).resolve())
+
+
 def _run(args, settings: Settings) -> int:
     totals = Totals()
     errors: list[FileResult] = []
-    linter = Linter(settings.enabled_codes())
     files = discover(args.paths or ["."], settings, errors)
     fixing = args.command == "fix"
+    job = Job(args.command, bool(getattr(args, "diff", False)), args.stdin_filename, settings,
+              _cache_dir(args, settings))
     results: list[FileResult] = []
     progress = _Progress(len(files))
-    for path in files:
-        progress.step(path)
-        shown = _display(args.stdin_filename if path == "-" and args.stdin_filename else path)
-        try:
-            document = _read(path, args.stdin_filename)
-        except SourceError as exc:
-            errors.append(FileResult(shown, error=str(exc)))
-            continue
-        view = _FilteredLinter(linter, settings.ignored_for(args.stdin_filename or path if path == "-" else path),
-                               settings.is_fixable)
-        result = FileResult(shown, document)
-        try:
-            if fixing:
-                internal = _fix_document(args, settings, view, path, document, result, totals)
-            else:
-                linted = view.lint(document.text)
-                result.diagnostics, internal = linted.diagnostics, linted.internal_errors
-            for error in internal:
-                errors.append(FileResult(shown, error=error.describe()))
-        except ParseError as exc:
-            if exc.line:
-                loc = document.location(exc.line, exc.column)
-                cell = f":cell {loc.cell}" if loc.cell is not None else ""
-                result.error_at = f"{cell}:{loc.line}:{loc.column + 1}"
-            result.error = f"{exc} (file not checked)"
-        except SourceError as exc:
-            result.error = str(exc)
-        except InternalError as exc:
-            result.error = exc.describe()
-        if result.error:
-            errors.append(result)
-            continue
-        results.append(result)
+    stdin_only = files == ["-"]
+    for outcome in _outcomes(files, job, 1 if stdin_only else _jobs(args, len(files)), progress):
+        if outcome.stdout:
+            sys.stdout.buffer.write(outcome.stdout)
+            sys.stdout.flush()
+        if outcome.stderr:
+            sys.stderr.write(outcome.stderr)
+        errors.extend(outcome.errors)
+        totals.withheld_unsafe += outcome.withheld_unsafe
+        if outcome.changed:
+            totals.files_changed += 1
+            totals.fixed += outcome.fixed
+        if outcome.result.error:
+            errors.append(outcome.result)
+        else:
+            results.append(outcome.result)
     progress.done()
     for result in results:
         for diag in result.diagnostics:
@@ -262,14 +360,15 @@ def _run(args, settings: Settings) -> int:
         print(f"{error.path}{error.error_at}: error: {error.error}", file=sys.stderr)
     totals.errors = len(errors)
     out = sys.stdout
-    if not (fixing and (args.diff or (files == ["-"]))):
+    results = [r for r in results if r.diagnostics or r.applied]
+    if not (fixing and (args.diff or stdin_only)):
         WRITERS[args.output_format](results, out, use_colour(out) and args.output_format in ("concise", "full"))
     if fixing and args.show_fixes:
-        _show_fixes(results, sys.stderr if args.diff or files == ["-"] else out)
+        _show_fixes(results, sys.stderr if args.diff or stdin_only else out)
     if args.statistics:
         _statistics(results, sys.stderr if args.output_format in ("json", "sarif") else out)
     if args.output_format in ("concise", "full") and not args.quiet:
-        _summary(args, totals, fixing, sys.stderr if fixing and (args.diff or files == ["-"]) else out)
+        _summary(args, totals, fixing, sys.stderr if fixing and (args.diff or stdin_only) else out)
     if totals.errors:
         return EXIT_ERROR
     if args.exit_zero:
@@ -279,44 +378,38 @@ def _run(args, settings: Settings) -> int:
     return EXIT_FINDINGS if totals.findings else EXIT_CLEAN
 
 
-def _fix_document(args, settings, linter, path, document, result: FileResult, totals: Totals) -> None:
-    unsafe = bool(settings.unsafe_fixes)
-    outcome = fix_text(linter, document.text, unsafe=unsafe)
-    for diag, why in outcome.dropped:
+def _fix_document(job: Job, linter, path, document, outcome: Outcome):
+    result = outcome.result
+    fixed = fix_text(linter, document.text, unsafe=bool(job.settings.unsafe_fixes))
+    for diag, why in fixed.dropped:
         start = document.location(diag.line, diag.column)
         cell = f"cell {start.cell}:" if start.cell is not None else ""
-        print(f"{result.path}:{cell}{start.line}:{start.column + 1}: {diag.code} fix not applied: {why}",
-              file=sys.stderr)
-    changed = outcome.text != document.text
-    if changed:
-        new_bytes = document.render(outcome.text)
-        changed = new_bytes != (document.raw if hasattr(document, "raw") else document.source.raw)
-    if changed:
-        totals.files_changed += 1
-        totals.fixed += len(outcome.applied)
-        result.applied = outcome.applied
+        outcome.stderr += f"{result.path}:{cell}{start.line}:{start.column + 1}: {diag.code} fix not applied: {why}\n"
+    raw = document.raw if hasattr(document, "raw") else document.source.raw
+    new_bytes = document.render(fixed.text) if fixed.text != document.text else raw
+    if new_bytes != raw:
+        outcome.changed = True
+        outcome.fixed = len(fixed.applied)
+        result.applied = fixed.applied
         if path == "-":
-            sys.stdout.buffer.write(new_bytes)
-            sys.stdout.flush()
-        elif args.diff:
+            outcome.stdout = new_bytes
+        elif job.diff:
             old_text = document.raw_text if hasattr(document, "raw_text") else document.text
-            new_text = new_bytes.decode("utf-8") if hasattr(document, "raw_text") else outcome.text
-            sys.stdout.writelines(difflib.unified_diff(
+            new_text = new_bytes.decode("utf-8") if hasattr(document, "raw_text") else fixed.text
+            diff = "".join(difflib.unified_diff(
                 old_text.splitlines(keepends=True), new_text.splitlines(keepends=True),
                 fromfile=f"a/{result.path}", tofile=f"b/{result.path}"))
             if not new_text.endswith(("\n", "\r")):
-                print()
+                diff += "\n"
+            outcome.stdout = diff.encode("utf-8")
         else:
-            write_atomically_bytes(path, document.raw if hasattr(document, "raw") else document.source.raw,
-                                   new_bytes)
+            write_atomically_bytes(path, raw, new_bytes)
     elif path == "-":
-        raw = document.raw if hasattr(document, "raw") else document.source.raw
-        sys.stdout.buffer.write(raw)
-        sys.stdout.flush()
-    totals.withheld_unsafe += outcome.withheld_unsafe
-    if not args.diff or path == "-":
-        result.diagnostics = outcome.remaining
-    return outcome.internal_errors
+        outcome.stdout = raw
+    outcome.withheld_unsafe = fixed.withheld_unsafe
+    if not job.diff or path == "-":
+        result.diagnostics = fixed.remaining
+    return fixed.internal_errors
 
 
 def _show_fixes(results: list[FileResult], out) -> None:

@@ -18,7 +18,7 @@ DEFAULT_EXCLUDE = (
 )
 _SELECTOR = re.compile(r"^TFN\d{0,3}$")
 _KEYS = {"select", "extend-select", "ignore", "extend-ignore", "exclude", "extend-exclude", "per-file-ignores",
-         "unsafe-fixes", "fixable", "unfixable"}
+         "unsafe-fixes", "fixable", "unfixable", "cache-dir"}
 
 
 class ConfigError(Exception):
@@ -35,6 +35,7 @@ class Settings:
     unsafe_fixes: bool = False
     fixable: list[str] | None = None  # None: every rule's fixes may be applied
     unfixable: list[str] = field(default_factory=list)
+    cache_dir: str | None = None
     root: Path = field(default_factory=Path.cwd)  # paths in the config are relative to this
     source: str | None = None  # the pyproject.toml it came from
 
@@ -182,6 +183,10 @@ def load(config_path: Path | None) -> Settings:
     if (v := str_list("fixable")) is not None:
         settings.fixable = validate_selectors(v, f"{where}: fixable")
     settings.unfixable = validate_selectors(str_list("unfixable") or [], f"{where}: unfixable")
+    if "cache-dir" in table:
+        if not isinstance(table["cache-dir"], str):
+            raise ConfigError(f"{where}: [tool.{TABLE}] cache-dir must be a string")
+        settings.cache_dir = table["cache-dir"]
     pfi = table.get("per-file-ignores", {})
     if not isinstance(pfi, dict):
         raise ConfigError(f"{where}: [tool.{TABLE}] per-file-ignores must be a table of glob = [codes]")

@@ -46,6 +46,20 @@ class InternalError(Exception):
                 f"https://github.com/tflint-notes/tflint-notes/issues with the file)")
 
 
+def _apply_noqa(text: str, raw: LintResult) -> LintResult:
+    result = LintResult(internal_errors=raw.internal_errors)
+    noqa = NoqaIndex(text)
+    if noqa.file_exempt:
+        result.suppressed = len(raw.diagnostics)
+        return result
+    for diag in raw.diagnostics:
+        if noqa.suppresses(diag.code, diag.line):
+            result.suppressed += 1
+        else:
+            result.diagnostics.append(diag)
+    return result
+
+
 def _failing_rule(exc: BaseException, active) -> type[Rule] | None:
     """The rule class whose code raised `exc`, from the traceback's frames."""
     tb = exc.__traceback__
@@ -161,8 +175,13 @@ def _walk(module: cst.Module, ctx: Analysis, rules: list[Rule], visits: dict, le
 
 
 class Linter:
-    def __init__(self, codes: Iterable[str]):
+    def __init__(self, codes: Iterable[str], cache_dir=None):
         self.rules = RuleSet(codes)
+        self.cache = None
+        if cache_dir is not None:
+            from tflint_notes.cache import ResultCache
+
+            self.cache = ResultCache(cache_dir, ",".join(cls.code for cls in self.rules.rule_classes))
 
     def lint(self, text: str, *, apply_noqa: bool = True) -> LintResult:
         """Diagnostics for one decoded source text (raises ParseError)."""
@@ -171,6 +190,19 @@ class Linter:
         active = self.rules.active_for(text)
         if not active:
             return LintResult()
+        cached = self.cache.get(text) if self.cache is not None else None
+        if cached is None:
+            raw = self._lint_raw(text, active)
+            if self.cache is not None and not raw.internal_errors:
+                self.cache.put(text, raw.diagnostics, 0)
+        else:
+            raw = LintResult(cached[0])
+        if not apply_noqa or not raw.diagnostics:
+            return raw
+        return _apply_noqa(text, raw)
+
+    def _lint_raw(self, text: str, active) -> LintResult:
+        """All diagnostics, `# noqa` not yet applied (that is what the cache stores)."""
         module = parse(text)
         failures: list[InternalError] = []
         try:
@@ -180,19 +212,7 @@ class Linter:
         result = LintResult(internal_errors=failures)
         if not candidates:
             return result
-        diagnostics = self._to_diagnostics(text, module, candidates, failures)
-        if apply_noqa:
-            noqa = NoqaIndex(text)
-            if noqa.file_exempt:
-                result.suppressed = len(diagnostics)
-                return result
-            for diag in diagnostics:
-                if noqa.suppresses(diag.code, diag.line):
-                    result.suppressed += 1
-                else:
-                    result.diagnostics.append(diag)
-        else:
-            result.diagnostics = diagnostics
+        result.diagnostics = self._to_diagnostics(text, module, candidates, failures)
         return result
 
     def _run(self, module: cst.Module, active: tuple[type[Rule], ...], failures: list) -> list[Candidate]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ast
+import os
 from typing import Iterator
 
 from tflint_notes import __version__
+from tflint_notes.cache import DEFAULT_DIR_NAME
 from tflint_notes.engine import InternalError, Linter, ParseError
 from tflint_notes.rule import all_rules
 
@@ -16,18 +18,28 @@ class TFLintNotesChecker:
     _linter: Linter | None = None  # built once per process, not per file
     _enabled_off_by_default: tuple = ()
 
+    _cache_dir: str | None = None
+
     @staticmethod
     def add_options(parser) -> None:
         parser.add_option(
             "--tflint-notes-enable", default="", parse_from_config=True, comma_separated_list=True,
             help="enable tflint-notes rules that are off by default, e.g. TFN901 (flake8's --select cannot: "
                  "it only filters what plugins report)")
+        parser.add_option(
+            "--tflint-notes-cache-dir", default=DEFAULT_DIR_NAME, parse_from_config=True,
+            help=f"tflint-notes result cache directory (default: {DEFAULT_DIR_NAME}); '' disables it")
 
     @classmethod
     def parse_options(cls, options) -> None:
         wanted = tuple(code.strip().upper() for code in options.tflint_notes_enable if code.strip())
-        if wanted != cls._enabled_off_by_default:
+        cache = options.tflint_notes_cache_dir or None
+        if os.environ.get("TFLINT_NOTES_NO_CACHE"):
+            cache = None
+        cache = os.path.abspath(cache) if cache else None
+        if wanted != cls._enabled_off_by_default or cache != cls._cache_dir:
             cls._enabled_off_by_default = wanted
+            cls._cache_dir = cache
             cls._linter = None
 
     def __init__(self, tree: ast.AST, lines: list[str]):
@@ -37,7 +49,8 @@ class TFLintNotesChecker:
     def linter(cls) -> Linter:
         if cls._linter is None:
             cls._linter = Linter([code for code, rule in all_rules().items()
-                                  if rule.default_enabled or code in cls._enabled_off_by_default])
+                                  if rule.default_enabled or code in cls._enabled_off_by_default],
+                                 cache_dir=cls._cache_dir)
         return cls._linter
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:

@@ -184,6 +184,12 @@ class FrozenBaseTrainingMode(_ModelFacts):
     **Safe**: adds `training=False` to the call. The frozen base behaves exactly as before; after
     unfreezing, BatchNormalization keeps using its pretrained statistics, as the guide recommends.
 
+    **Known limitation (Keras 3):** in a Keras 3 functional model trained with `fit`/`train_on_batch`,
+    the outer `training=True` currently overrides the `training=False` recorded on the call
+    (keras-team/keras#20285), so the statistics still move. The fixture proves the fix under tf_keras
+    and records the Keras 3 behaviour; under Keras 3 also keep the BatchNormalization layers frozen
+    (`layer.trainable = False`) when fine-tuning.
+
     ## Proof
     [`fixtures/TFN501/`](../fixtures/TFN501/): after unfreezing and one training step, the moving mean
     moved in `before.py` and is unchanged in `after.py`.
@@ -276,7 +282,8 @@ class RnnInputShapeRank(Rule):
                 rank = len(arg.value.elements)
                 if rank != 2:
                     self.report(arg, f"{name}(input_shape=...) has {rank} dimension(s): it must be (timesteps, "
-                                     f"features), batch excluded; the layer raises 'expected ndim=3' when built")
+                                     f"features), batch excluded; the layer raises an 'expected (min_)ndim=3' "
+                                     f"ValueError when built")
 
 
 class SoftmaxWithFromLogits(_ModelFacts):
@@ -289,7 +296,11 @@ class SoftmaxWithFromLogits(_ModelFacts):
     ## Why is this bad?
     `from_logits=True` tells the loss to apply the softmax itself. Applied to probabilities, the
     softmax is applied twice: the gradients are squashed, training is slow and ends at a visibly worse
-    loss, and nothing fails.
+    loss. Keras notices the common spellings (`activation="softmax"`, `Softmax()`) in graph mode, warns
+    ("received `from_logits=True`, but the `output` argument was produced by a Softmax activation")
+    and recovers the logits; with a callable such as `tf.nn.softmax` in eager mode
+    (`run_eagerly=True`), or with losses it does not special-case, the damage is silent. Either way the
+    model and the loss disagree about what the output is.
 
     ## Example
     ```python
@@ -367,5 +378,5 @@ class SoftmaxWithFromLogits(_ModelFacts):
             arg = loss_fact["arg"] if loss_fact and loss_fact.get("kind") == "loss" else None
         if arg is not None:
             self.report(arg, f"from_logits=True, but the last layer of {func.value.value} already applies softmax: "
-                             f"the loss applies it a second time and training is silently worse; drop the softmax "
-                             f"or use from_logits=False")
+                             f"the loss treats probabilities as logits (Keras warns and patches the common cases; "
+                             f"otherwise training is silently worse); drop the softmax or use from_logits=False")

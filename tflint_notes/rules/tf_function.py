@@ -661,7 +661,7 @@ class ListAppendInGraphLoop(Rule):
         if not loops or not self._is_list(func.value.value):
             return
         evidence = loops[-1][1]
-        self.report(node, f"{func.value.value}.append() inside a loop over a tensor in {{context}}: AutoGraph makes "
+        self.report(node, f"{func.value.value}.append() inside a tf.range/tensor loop in {{context}}: AutoGraph makes "
                           f"it a tf.while_loop and the list cannot collect its values (InaccessibleTensorError); "
                           f"use ta = tf.TensorArray(dtype, size=n); ta = ta.write(i, value); ta.stack()",
                     in_graph=True, evidence=evidence, requires_tensor=True)

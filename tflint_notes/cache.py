@@ -1,0 +1,83 @@
+"""A result cache: re-running on an unchanged tree costs a hash and a small file read per file.
+
+Entries are keyed by the file's content, the tool version and the enabled rules (the effective
+configuration), so a changed file, an upgrade or another rule selection never sees stale results.
+One small JSON file per entry, written to a temp file and renamed into place: concurrent runs can
+share a cache directory, and a torn write is never read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from tflint_notes import __version__
+from tflint_notes.results import Diagnostic, Edit, Fix
+
+DEFAULT_DIR_NAME = ".tflint_notes_cache"
+
+
+class ResultCache:
+    def __init__(self, directory: Path | str, salt: str):
+        self.directory = Path(directory) / __version__
+        self.salt = f"{__version__}\0{salt}".encode()
+        self._ready = False
+
+    def _key(self, text: str) -> str:
+        digest = hashlib.blake2b(self.salt, digest_size=20)
+        digest.update(text.encode("utf-8", "surrogatepass"))
+        return digest.hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key}.json"
+
+    def get(self, text: str):
+        """(diagnostics, suppressed) for this exact text, or None."""
+        try:
+            with open(self._path(self._key(text)), encoding="utf-8") as handle:
+                data = json.load(handle)
+            return [_diag_from(row) for row in data["d"]], data["s"]
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            return None
+
+    def put(self, text: str, diagnostics: list[Diagnostic], suppressed: int) -> None:
+        path = self._path(self._key(text))
+        try:
+            if not self._ready:
+                self._prepare()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump({"d": [_diag_to(d) for d in diagnostics], "s": suppressed}, handle)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a cache that cannot be written is just a slower run
+
+    def _prepare(self) -> None:
+        root = self.directory.parent
+        root.mkdir(parents=True, exist_ok=True)
+        for name, content in ((".gitignore", "# created by tflint-notes\n*\n"),
+                              ("CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n"
+                                               "# tflint-notes result cache\n")):
+            marker = root / name
+            if not marker.exists():
+                marker.write_text(content, encoding="utf-8")
+        self._ready = True
+
+
+def _diag_to(diag: Diagnostic) -> list:
+    fix = None
+    if diag.fix is not None:
+        fix = [diag.fix.safe, diag.fix.description, [[e.start, e.end, e.text] for e in diag.fix.edits]]
+    return [diag.code, diag.message, diag.line, diag.column, diag.end_line, diag.end_column, fix]
+
+
+def _diag_from(row: list) -> Diagnostic:
+    code, message, line, column, end_line, end_column, fix = row
+    if fix is not None:
+        safe, description, edits = fix
+        fix = Fix(tuple(Edit(*e) for e in edits), safe, description)
+    return Diagnostic(code, message, line, column, end_line, end_column, fix)
