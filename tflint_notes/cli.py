@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also apply fixes that may change behaviour")
     fix.add_argument("--diff", action="store_true", help="print a unified diff instead of writing files")
     fix.add_argument("--show-fixes", action="store_true", help="list the fixes that were applied")
+    sub.add_parser("server", help="run the Language Server on stdio (needs the `lsp` extra: pygls)")
     rule = sub.add_parser("rule", help="show a rule's documentation")
     rule.add_argument("code", nargs="?", help="e.g. TFN101")
     rule.add_argument("--all", action="store_true", help="list every rule")
@@ -95,6 +96,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "rule":
             return _rule_command(args)
+        if args.command == "server":
+            try:
+                from tflint_notes.server import main as serve
+            except ImportError as exc:
+                print(f"tflint-notes: error: the server needs pygls: pip install 'tflint-notes[lsp]' ({exc})",
+                      file=sys.stderr)
+                return EXIT_ERROR
+            return serve()
         settings = _settings(args)
         return _run(args, settings)
     except ConfigError as exc:

@@ -1,0 +1,175 @@
+"""Benchmark tflint-notes on real code everyone has: the installed keras, tf_keras and tensorflow/python.
+
+    python bench/run.py                 # full: every .py file of the three packages, median of 3 runs
+    python bench/run.py --runs 5 --jobs 2
+    python bench/run.py --scale 1 2 4   # files/s at 1x, 2x, 4x the corpus (linearity)
+    python bench/run.py --smoke         # CI: a few files, one run, checks that everything works
+
+Prints one table: files, lines, seconds (median) and the ratios the project targets:
+check cold / bare libcst parse (<= 1.3), flake8+TFN / flake8 (<= 1.5), warm / cold (<= 0.1) for the
+CLI and the flake8 plugin, fix --diff / check (<= 1.5), and the peak memory of the processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PACKAGES = ("keras", "tf_keras", "tensorflow/python")
+
+
+def corpus_files() -> list[Path]:
+    import sysconfig
+
+    site = Path(sysconfig.get_paths()["purelib"])
+    files: list[Path] = []
+    for package in PACKAGES:
+        root = site / package
+        if not root.is_dir():
+            sys.exit(f"bench: {root} not found: install the test extra (pip install -e '.[test]')")
+        files.extend(sorted(root.rglob("*.py")))
+    return files
+
+
+def _parse_chunk(paths: list[str]) -> int:
+    import libcst
+
+    failures = 0
+    for path in paths:
+        with open(path, "rb") as handle:
+            data = handle.read()
+        try:
+            libcst.parse_module(data)
+        except Exception:  # noqa: BLE001 - count, keep going
+            failures += 1
+    return failures
+
+
+def bare_parse(paths: list[str], jobs: int) -> float:
+    chunks = [paths[i::jobs * 8] for i in range(jobs * 8)]
+    start = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        pool.map(_parse_chunk, chunks)
+    return time.perf_counter() - start
+
+
+def timed(command: list[str], cwd: Path, env: dict | None = None) -> tuple[float, int]:
+    start = time.perf_counter()
+    proc = subprocess.run(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        sys.exit(f"bench: {' '.join(command[:4])}... failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    return elapsed, proc.returncode
+
+
+def build_tree(files: list[Path], scale: int, dest: Path) -> int:
+    """Copy the corpus (scale times) into dest; returns the number of lines."""
+    lines = 0
+    for copy in range(scale):
+        for index, path in enumerate(files):
+            target = dest / f"c{copy}" / f"{index:05d}_{path.name}"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            data = path.read_bytes()
+            target.write_bytes(data)
+            lines += data.count(b"\n")
+    return lines
+
+
+def median_of(runs: int, fn) -> float:
+    return statistics.median(fn() for _ in range(runs))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--scale", type=int, nargs="*", default=[1])
+    parser.add_argument("--smoke", action="store_true", help="30 files, 1 run: does it work")
+    args = parser.parse_args()
+    files = corpus_files()
+    runs = args.runs
+    if args.smoke:
+        files, runs = files[:30], 1
+    exe = [sys.executable, "-m", "tflint_notes"]
+    flake8 = [sys.executable, "-m", "flake8", "--isolated", f"-j{args.jobs}", "--exit-zero"]
+    rows = []
+    for scale in args.scale:
+        work = Path(tempfile.mkdtemp(prefix="tflint-bench-"))
+        try:
+            tree = work / "tree"
+            lines = build_tree(files, scale, tree)
+            paths = [str(p) for p in sorted(tree.rglob("*.py"))]
+            env = dict(os.environ, TFLINT_NOTES_NO_CACHE="")
+
+            def cold_check():
+                shutil.rmtree(work / "cache", ignore_errors=True)
+                return timed(exe + ["check", "--isolated", "-q", "--exit-zero", f"-j{args.jobs}",
+                                    "--cache-dir", str(work / "cache"), str(tree)], work, env)[0]
+
+            def warm_check():
+                return timed(exe + ["check", "--isolated", "-q", "--exit-zero", f"-j{args.jobs}",
+                                    "--cache-dir", str(work / "cache"), str(tree)], work, env)[0]
+
+            def flake8_base():
+                return timed(flake8 + ["--select=E,F,W", str(tree)], work, env)[0]
+
+            def flake8_cold():
+                shutil.rmtree(work / "f8cache", ignore_errors=True)
+                return timed(flake8 + ["--select=E,F,W,TFN", f"--tflint-notes-cache-dir={work / 'f8cache'}",
+                                       str(tree)], work, env)[0]
+
+            def flake8_warm():
+                return timed(flake8 + ["--select=E,F,W,TFN", f"--tflint-notes-cache-dir={work / 'f8cache'}",
+                                       str(tree)], work, env)[0]
+
+            def fix_diff():
+                shutil.rmtree(work / "cache", ignore_errors=True)
+                return timed(exe + ["fix", "--isolated", "-q", "--exit-zero", "--diff", f"-j{args.jobs}",
+                                    "--cache-dir", str(work / "cache"), str(tree)], work, env)[0]
+
+            results = {
+                "bare libcst parse": median_of(runs, lambda: bare_parse(paths, args.jobs)),
+                "check cold": median_of(runs, cold_check),
+            }
+            cold_check()  # populate the cache for the warm runs
+            results["check warm"] = median_of(runs, warm_check)
+            results["fix --diff cold"] = median_of(runs, fix_diff)
+            results["flake8 E,F,W"] = median_of(runs, flake8_base)
+            results["flake8 E,F,W,TFN cold"] = median_of(runs, flake8_cold)
+            flake8_cold()
+            results["flake8 E,F,W,TFN warm"] = median_of(runs, flake8_warm)
+            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            rows.append((scale, len(paths), lines, results, peak))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    for scale, count, lines, results, peak in rows:
+        print(f"\ncorpus x{scale}: {count} files, {lines:,} lines (keras, tf_keras, tensorflow/python); "
+              f"jobs={args.jobs}; median of {runs} run(s)")
+        print(f"{'measure':<26}{'seconds':>9}{'files/s':>10}")
+        for name, seconds in results.items():
+            print(f"{name:<26}{seconds:>9.2f}{count / seconds:>10.0f}")
+        r = results
+        print(f"{'ratio':<26}{'value':>9}{'target':>10}")
+        ratios = [
+            ("check cold / bare parse", r["check cold"] / r["bare libcst parse"], "<= 1.3"),
+            ("flake8+TFN / flake8", r["flake8 E,F,W,TFN cold"] / r["flake8 E,F,W"], "<= 1.5"),
+            ("check warm / cold", r["check warm"] / r["check cold"], "<= 0.1"),
+            ("flake8+TFN warm / cold", r["flake8 E,F,W,TFN warm"] / r["flake8 E,F,W,TFN cold"], "<= 0.1"),
+            ("fix --diff / check", r["fix --diff cold"] / r["check cold"], "<= 1.5"),
+        ]
+        for name, value, target in ratios:
+            print(f"{name:<26}{value:>9.2f}{target:>10}")
+        print(f"{'peak memory (MB)':<26}{peak:>9.0f}{'<= 500':>10}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+"""The benchmark script works (smoke mode: 30 real files, one run). The numbers come from bench/run.py."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from fixture_cases import ROOT
+
+pytestmark = pytest.mark.integration
+
+
+def test_bench_smoke():
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--smoke"], capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for row in ("bare libcst parse", "check cold", "check warm", "flake8 E,F,W,TFN warm", "fix --diff / check",
+                "peak memory (MB)"):
+        assert row in proc.stdout, proc.stdout

@@ -1,0 +1,116 @@
+"""The Language Server, end to end: pytest-lsp starts `tflint-notes server` and talks LSP over stdio."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+SEED = textwrap.dedent("""\
+    import numpy as np
+    import tensorflow as tf
+
+
+    @tf.function
+    def augment_data(image_batch):
+        image_batch = np.append(image_batch, tf.image.flip_left_right(image_batch), axis=0)
+        return image_batch
+    """)
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "tflint_notes", "server"]))
+async def client(lsp_client: LanguageClient, tmp_path_factory):
+    root = tmp_path_factory.mktemp("workspace")
+    await lsp_client.initialize_session(types.InitializeParams(
+        capabilities=types.ClientCapabilities(), root_uri=root.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="ws")]))
+    lsp_client.root = root
+    yield
+    await lsp_client.shutdown_session()
+
+
+def _open(client: LanguageClient, name: str, text: str, version: int = 1) -> str:
+    uri = (Path(client.root) / name).as_uri()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        text_document=types.TextDocumentItem(uri=uri, language_id="python", version=version, text=text)))
+    return uri
+
+
+def _apply(text: str, edits: list[types.TextEdit]) -> str:
+    lines = text.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(pos):
+        return starts[pos.line] + pos.character if pos.line < len(starts) else len(text)
+
+    for edit in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
+        text = text[:offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end):]
+    return text
+
+
+async def test_diagnostics_code_actions_and_updates(client: LanguageClient):
+    uri = _open(client, "seed.py", SEED)
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    [diag] = client.diagnostics[uri]
+    assert diag.code == "TFN101" and diag.source == "tflint-notes"
+    assert diag.range.start == types.Position(line=6, character=18)
+    assert diag.code_description.href.endswith("rules/TFN101.md")
+    assert "fails at trace time" in diag.message
+
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), range=diag.range,
+        context=types.CodeActionContext(diagnostics=[diag])))
+    titles = [a.title for a in actions]
+    assert any(t.startswith("Fix TFN101") for t in titles)
+    assert "Add `# noqa: TFN101`" in titles
+    assert any(a.kind == "source.fixAll.tflint-notes" for a in actions)
+    quick = next(a for a in actions if a.title.startswith("Fix TFN101"))
+    assert quick.kind == types.CodeActionKind.QuickFix and quick.is_preferred
+    fixed = _apply(SEED, quick.edit.changes[uri])
+    assert "tf.concat([image_batch, tf.image.flip_left_right(image_batch)], axis=0)" in fixed
+
+    # edit the document: diagnostics follow
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text=fixed)]))
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    assert list(client.diagnostics[uri]) == []
+
+    noqa = next(a for a in actions if a.title.startswith("Add `# noqa"))
+    suppressed = _apply(SEED, noqa.edit.changes[uri])
+    assert "axis=0)  # noqa: TFN101\n" in suppressed
+
+
+async def test_fix_all_and_unsafe_labels(client: LanguageClient):
+    text = SEED.replace("return image_batch", "return np.argmax(image_batch)")
+    uri = _open(client, "two.py", text)
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    assert [d.code for d in client.diagnostics[uri]] == ["TFN101", "TFN101"]
+    whole = types.Range(start=types.Position(0, 0), end=types.Position(20, 0))
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), range=whole,
+        context=types.CodeActionContext(diagnostics=[], only=["source.fixAll.tflint-notes"])))
+    [fix_all] = actions
+    result = _apply(text, fix_all.edit.changes[uri])
+    assert "tf.concat(" in result and "np.argmax(image_batch)" in result  # only safe fixes
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), range=whole,
+        context=types.CodeActionContext(diagnostics=[])))
+    assert any("(unsafe: may change behaviour)" in a.title for a in actions)
+
+
+async def test_syntax_errors_and_non_tf_documents_are_quiet(client: LanguageClient):
+    broken = _open(client, "broken.py", "import tensorflow as tf\nimport numpy\ndef f(:\n")
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    assert list(client.diagnostics[broken]) == []
+    plain = _open(client, "plain.py", "import numpy as np\nx = np.append([1], [2])\n")
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    assert list(client.diagnostics[plain]) == []
+    assert not [m for m in client.messages if m.type == types.MessageType.Error]
