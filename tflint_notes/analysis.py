@@ -324,12 +324,12 @@ class Analysis:
         self._eager_lambda_nodes: set = set()
         self._graph_lambda_nodes: dict = {}  # lambda node -> why it is graph code
         self._graph: dict | None = None
-        self.module_imports, self.module_import_lines = self._scan_module_imports(module)
+        self.module_imports = self._scan_module_imports(module)
 
     # -- module prescan (cheap: top-level statements only) --
 
     @staticmethod
-    def _scan_module_imports(module: cst.Module) -> tuple[dict, list]:
+    def _scan_module_imports(module: cst.Module) -> dict:
         imports: dict[str, str] = {}
         rebound: set = set()
         for stmt, in_except in _module_level_statements(module.body):
@@ -352,7 +352,7 @@ class Analysis:
                 rebound.update(names_bound_by_target(stmt.target))
         for name in rebound:
             imports.pop(name, None)
-        return imports, []
+        return imports
 
     # -- scope tracking (called by the engine's walker, before rules on visit, after on leave) --
 
@@ -604,10 +604,6 @@ class Analysis:
             if name in func.bound:
                 return None
         return qual
-
-    def resolve_canonical(self, node: cst.BaseExpression) -> str | None:
-        q = self.resolve(node)
-        return None if q is None else canonical(q)
 
     def module_alias(self, module: str) -> str | None:
         """The name under which `module` itself is imported at module level (`import tensorflow as tf`)."""

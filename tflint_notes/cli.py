@@ -19,7 +19,7 @@ from tflint_notes.engine import InternalError, Linter, ParseError, fix_text
 from tflint_notes.output import FORMATS, WRITERS, FileResult, display_location, use_colour
 from tflint_notes.results import Diagnostic
 from tflint_notes.rule import all_rules
-from tflint_notes.source import SourceError, write_atomically_bytes
+from tflint_notes.source import SourceError, read_bytes, write_atomically_bytes
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 SOURCE_SUFFIXES = (".py", ".ipynb")
@@ -211,16 +211,7 @@ def _read(path: str, stdin_name: str | None):
     if path == "-":
         raw = sys.stdin.buffer.read()
         return load_document(stdin_name or "-", raw)
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except FileNotFoundError:
-        raise SourceError("no such file") from None
-    except IsADirectoryError:
-        raise SourceError("is a directory") from None
-    except OSError as exc:
-        raise SourceError(f"cannot read: {exc.strerror or exc}") from None
-    return load_document(path, raw)
+    return load_document(path, read_bytes(path))
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,6 @@ _CELL_MARK = "# %%tflint-notes-cell {}"
 _CELL_MARK_RE = re.compile(r"^# %%tflint-notes-cell (\d+)\r?\n", re.MULTILINE)
 _MAGIC_TOKEN = "pass  # tflint-notes-magic {}"
 _MAGIC_TOKEN_RE = re.compile(r"pass  # tflint-notes-magic (\d+)")
-_MAGIC_LINE = re.compile(r"^(\s*)([%!?]|\w.*\?\s*$)")
 
 
 def _is_magic(line: str) -> bool:

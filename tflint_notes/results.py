@@ -30,15 +30,3 @@ class Diagnostic:
     end_line: int
     end_column: int
     fix: Fix | None = field(default=None, compare=False)
-
-    @property
-    def fixable(self) -> bool:
-        return self.fix is not None and self.fix.safe
-
-
-@dataclass(frozen=True)
-class FileError:
-    """A file that could not be linted; reported per file, never as a traceback."""
-
-    path: str
-    message: str

@@ -50,17 +50,16 @@ def decode_source(raw: bytes, path: str = "<string>") -> SourceFile:
     return SourceFile(path, raw, text, encoding)
 
 
-def read_source(path: str) -> SourceFile:
+def read_bytes(path: str) -> bytes:
     try:
         with open(path, "rb") as handle:
-            raw = handle.read()
+            return handle.read()
     except FileNotFoundError:
         raise SourceError("no such file") from None
     except IsADirectoryError:
         raise SourceError("is a directory") from None
     except OSError as exc:
         raise SourceError(f"cannot read: {exc.strerror or exc}") from None
-    return decode_source(raw, path)
 
 
 def line_starts(text: str) -> list[int]:
@@ -77,10 +76,6 @@ def split_lines(text: str) -> list[str]:
     if starts[-1] < len(text):
         lines.append(text[starts[-1]:])
     return lines
-
-
-def write_atomically(source: SourceFile, new_text: str) -> None:
-    write_atomically_bytes(source.path, source.raw, source.encode(new_text))
 
 
 def write_atomically_bytes(path: str, original: bytes, data: bytes) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from tflint_notes.analysis import canonical, names_bound_by_target
+from tflint_notes.fixes import append_arg, keyword_arg
 from tflint_notes.results import Edit
 from tflint_notes.rule import PendingFix, Replacement, Rule
 
@@ -408,14 +409,8 @@ class TapeReused(_AutodiffRule):
         explicit = next((a for a in creation.args if a.keyword is not None and a.keyword.value == "persistent"), None)
         if explicit is not None:
             return PendingFix([Replacement(explicit.value, "True")], safe=True, description="persistent=True")
-        args = list(creation.args)
-        new_arg = cst.Arg(cst.Name("True"), keyword=cst.Name("persistent"),
-                          equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
-        if args and isinstance(args[-1].comma, cst.Comma):
-            new_arg = new_arg.with_changes(comma=args[-1].comma)
-            args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        return PendingFix([Replacement(creation, creation.with_changes(args=[*args, new_arg]))], safe=True,
-                          description="persistent=True")
+        new_call = append_arg(creation, keyword_arg("persistent", cst.Name("True")))
+        return PendingFix([Replacement(creation, new_call)], safe=True, description="persistent=True")
 
 
 class TargetOutsideTape(_AutodiffRule):

@@ -171,13 +171,9 @@ class MisspelledKeyword(Rule):
             info = self.ctx.classes.get(func.value)
             if info is not None and self.ctx.class_is_keras(info):
                 return "model" if self.ctx.class_is_model(info) else "layer"
-            if func.value in self._model_functions and self.ctx.current_function is None or (
-                    func.value in self._model_functions):
+            if func.value in self._model_functions:
                 return "model"
         return None
-
-    def _scope(self):
-        return self.ctx.current_function
 
     def _tracked(self, name: str) -> str | None:
         func = self.ctx.current_function
@@ -191,7 +187,7 @@ class MisspelledKeyword(Rule):
         kind = self._object_kind(node.value)
         for target in node.targets:
             if isinstance(target.target, cst.Name):
-                key = (self._scope(), target.target.value)
+                key = (self.ctx.current_function, target.target.value)
                 if kind is None:
                     self._models.pop(key, None)
                 else:

@@ -8,6 +8,7 @@ import libcst as cst
 
 from tflint_notes.analysis import ClassInfo, FunctionInfo, canonical, is_keras_base, names_bound_by_target
 from tflint_notes.cstwalk import children
+from tflint_notes.fixes import append_arg
 from tflint_notes.results import Edit
 from tflint_notes.rule import PendingFix, Replacement, Rule
 
@@ -650,14 +651,9 @@ class InitDropsKwargs(_LayerRule):
                                                        build_edits=edits))
 
 
-def _append_arg(loc, call: cst.Call, arg: cst.Arg) -> Edit:
-    args = list(call.args)
-    if args and isinstance(args[-1].comma, cst.Comma):
-        arg = arg.with_changes(comma=args[-1].comma)
-        args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-    new_call = call.with_changes(args=[*args, arg])
+def _append_arg(loc, call: cst.Call, arg: cst.Arg) -> Edit | None:
     start, end = loc.span(call)
-    code = loc.code_like(call, new_call)
+    code = loc.code_like(call, append_arg(call, arg))
     return None if code is None else Edit(start, end, code)
 
 

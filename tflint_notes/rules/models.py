@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from tflint_notes.analysis import canonical, names_bound_by_target
+from tflint_notes.fixes import append_arg, keyword_arg
 from tflint_notes.rule import PendingFix, Replacement, Rule
 
 
@@ -226,14 +227,8 @@ class FrozenBaseTrainingMode(_ModelFacts):
             return
         if any(a.keyword is not None and a.keyword.value == "training" for a in node.args) or not node.args:
             return
-        args = list(node.args)
-        new_arg = cst.Arg(cst.Name("False"), keyword=cst.Name("training"),
-                          equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
-        if isinstance(args[-1].comma, cst.Comma):
-            new_arg = new_arg.with_changes(comma=args[-1].comma)
-            args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        fix = PendingFix([Replacement(node, node.with_changes(args=[*args, new_arg]))], safe=True,
-                         description="pass training=False")
+        new_call = append_arg(node, keyword_arg("training", cst.Name("False")))
+        fix = PendingFix([Replacement(node, new_call)], safe=True, description="pass training=False")
         self.report(node, f"{node.func.value} is a frozen pretrained model called without training=False: once "
                           f"unfrozen for fine-tuning its BatchNormalization layers update their statistics and wreck "
                           f"the pretrained features; call {node.func.value}(..., training=False)", fix=fix)

@@ -9,6 +9,7 @@ from importlib import resources
 import libcst as cst
 
 from tflint_notes.analysis import DEFINITELY_TENSOR, canonical, is_tf_function, merge, names_bound_by_target
+from tflint_notes.fixes import keyword_arg
 from tflint_notes.rule import PendingFix, Replacement, Rule
 
 # NumPy functions that work on symbolic tensors (they only read .shape/.ndim/.dtype) or never see
@@ -216,13 +217,6 @@ def _is_none(node: cst.BaseExpression) -> bool:
 
 # --- shared helpers for the graph-mode rules ----------------------------------------------------
 
-_NO_SPACE = cst.SimpleWhitespace("")
-
-
-def _kwarg(name: str, value: cst.BaseExpression) -> cst.Arg:
-    return cst.Arg(value=value, keyword=cst.Name(name), equal=cst.AssignEqual(_NO_SPACE, _NO_SPACE))
-
-
 def _bound_args(node: cst.Call, names: tuple[str, ...]) -> dict | None:
     """Map a call's arguments onto parameter `names` (positional then keyword); None if it cannot."""
     out: dict = {}
@@ -353,7 +347,7 @@ class RandomInGraph(Rule):
         shape = bound.get("size", cst.List([]))
         if _is_none_node(shape):
             shape = cst.List([])
-        args = [cst.Arg(shape)] + [_kwarg(tf_kw, bound[np_kw]) for tf_kw, np_kw in mapping if np_kw in bound]
+        args = [cst.Arg(shape)] + [keyword_arg(tf_kw, bound[np_kw]) for tf_kw, np_kw in mapping if np_kw in bound]
         new = cst.Call(cst.parse_expression(f"{tf_name}.random.{fn}"), args)
         return PendingFix([Replacement(node, new)], safe=False, description=f"use tf.random.{fn}",
                           add_import=add_import)
