@@ -324,6 +324,7 @@ class Analysis:
         self._eager_lambda_nodes: set = set()
         self._graph_lambda_nodes: dict = {}  # lambda node -> why it is graph code
         self._graph: dict | None = None
+        self.current_top: cst.CSTNode | None = None  # set by the walker: the module-level statement
         self.module_imports = self._scan_module_imports(module)
 
     # -- module prescan (cheap: top-level statements only) --

@@ -10,6 +10,7 @@ from typing import Callable, Iterable
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
+from libcst._position import CodePosition, CodeRange
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from tflint_notes.analysis import Analysis
@@ -109,12 +110,18 @@ class RuleSet:
 
 
 def parse(text: str) -> cst.Module:
+    return parse_with_lines(text)[0]
+
+
+def parse_with_lines(text: str) -> tuple[cst.Module, list[int] | None]:
+    """The libcst module, and where each top-level statement starts (see Positions)."""
     # CPython's own parser first (about 6% of libcst's cost): it gives the familiar syntax error
     # messages, and it rejects nesting so deep that libcst's native parser would crash the process.
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the user's invalid escape sequences are not our output
-            compile(text, "<tflint-notes>", "exec", ast.PyCF_ONLY_AST | ast.PyCF_TYPE_COMMENTS, dont_inherit=True)
+            tree = compile(text, "<tflint-notes>", "exec", ast.PyCF_ONLY_AST | ast.PyCF_TYPE_COMMENTS,
+                           dont_inherit=True)
     except SyntaxError as exc:
         raise ParseError(f"syntax error: {exc.msg}", exc.lineno or 0, max((exc.offset or 1) - 1, 0)) from None
     except (RecursionError, MemoryError):
@@ -122,12 +129,95 @@ def parse(text: str) -> cst.Module:
     except ValueError as exc:  # e.g. "source code string cannot contain null bytes"
         raise ParseError(str(exc)) from None
     try:
-        return cst.parse_module(text)
+        module = cst.parse_module(text)
+        return module, _statement_lines(module, tree)
     except cst.ParserSyntaxError as exc:
         raise ParseError(f"libcst cannot parse this valid Python (a libcst limitation): {exc.message}",
                          exc.raw_line, exc.raw_column) from None
     except RecursionError:
         raise ParseError("nesting too deep to analyse") from None
+
+
+def _statement_lines(module: cst.Module, tree: ast.Module) -> list[int] | None:
+    """For each top-level libcst statement, the line where its text (leading comments included) starts,
+    from CPython's AST.  None if the two parsers disagree on the statements (then positions come from
+    libcst's metadata for the whole module)."""
+    lines: list[int] = []
+    body = tree.body
+    index = 0
+    for stmt in module.body:
+        if index >= len(body):
+            return None
+        first = body[index]
+        index += len(stmt.body) if isinstance(stmt, cst.SimpleStatementLine) else 1
+        decorators = getattr(first, "decorator_list", None)
+        line = decorators[0].lineno if decorators else first.lineno
+        lines.append(line - len(stmt.leading_lines))
+    return lines if index == len(body) else None
+
+
+class Positions:
+    """Node positions, computed per top-level statement and only for the statements asked about.
+
+    libcst's PositionProvider generates the code of the whole module to find any position; findings
+    are usually in a few statements, so each statement is generated alone (as a module of its own,
+    with the same indent and newline) and shifted to where it starts.  The generated text is checked
+    against the file; on any mismatch the whole-module metadata is used instead."""
+
+    def __init__(self, text: str, module: cst.Module, lines: list[int] | None):
+        self.text = text
+        self.module = module
+        self.starts = line_starts(text)
+        self.lines = lines
+        self._known: dict = {}
+        self._done: set[int] = set()
+        self._full = False
+
+    def prepare(self, stmt: cst.CSTNode | None) -> None:
+        if stmt is None or self.lines is None or self._full:
+            return
+        try:
+            index = next(i for i, s in enumerate(self.module.body) if s is stmt)
+        except StopIteration:
+            return
+        self._statement(index)
+
+    def _statement(self, index: int) -> bool:
+        if index in self._done:
+            return True
+        stmt = self.module.body[index]
+        sub = cst.Module(body=[stmt], header=[], footer=[], default_indent=self.module.default_indent,
+                         default_newline=self.module.default_newline)
+        first = self.lines[index]
+        start = self.starts[first - 1] if 0 < first <= len(self.starts) else -1
+        code = sub.code
+        if start < 0 or self.text[start:start + len(code)] != code:
+            self._use_full()
+            return False
+        shift = first - 1
+        for node, rng in MetadataWrapper(sub, unsafe_skip_copy=True).resolve(PositionProvider).items():
+            self._known[node] = CodeRange(CodePosition(rng.start.line + shift, rng.start.column),
+                                          CodePosition(rng.end.line + shift, rng.end.column))
+        self._done.add(index)
+        return True
+
+    def _use_full(self) -> None:
+        self._full = True
+        self._known = dict(MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider))
+
+    def __getitem__(self, node: cst.CSTNode) -> CodeRange:
+        found = self._known.get(node)
+        if found is not None:
+            return found
+        if not self._full and self.lines is not None:
+            for index in range(len(self.module.body)):
+                if index not in self._done and self._statement(index) and node in self._known:
+                    return self._known[node]
+                if self._full:
+                    break
+        if not self._full:
+            self._use_full()
+        return self._known[node]
 
 
 def _walk(module: cst.Module, ctx: Analysis, rules: list[Rule], visits: dict, leaves: dict) -> None:
@@ -171,7 +261,16 @@ def _walk(module: cst.Module, ctx: Analysis, rules: list[Rule], visits: dict, le
         for fn in lv:
             fn(node)
 
-    walk(module)
+    # The module's statements one by one, so that findings know their top-level statement.
+    visit_module, leave_module = handlers(cst.Module)
+    for fn in visit_module:
+        fn(module)
+    for stmt in module.body:
+        ctx.current_top = stmt
+        walk(stmt)
+    ctx.current_top = None
+    for fn in leave_module:
+        fn(module)
 
 
 class Linter:
@@ -203,7 +302,7 @@ class Linter:
 
     def _lint_raw(self, text: str, active) -> LintResult:
         """All diagnostics, `# noqa` not yet applied (that is what the cache stores)."""
-        module = parse(text)
+        module, statement_lines = parse_with_lines(text)
         failures: list[InternalError] = []
         try:
             candidates = self._run(module, active, failures)
@@ -212,7 +311,7 @@ class Linter:
         result = LintResult(internal_errors=failures)
         if not candidates:
             return result
-        result.diagnostics = self._to_diagnostics(text, module, candidates, failures)
+        result.diagnostics = self._to_diagnostics(text, module, statement_lines, candidates, failures)
         return result
 
     def _run(self, module: cst.Module, active: tuple[type[Rule], ...], failures: list) -> list[Candidate]:
@@ -252,10 +351,12 @@ class Linter:
             kept.append(cand)
         return kept
 
-    def _to_diagnostics(self, text: str, module: cst.Module, candidates: list[Candidate],
+    def _to_diagnostics(self, text: str, module: cst.Module, statement_lines, candidates: list[Candidate],
                         failures: list) -> list[Diagnostic]:
-        # Positions are computed only for files with findings: most files have none.
-        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        # Positions are computed only for files with findings, and only for the statements involved.
+        positions = Positions(text, module, statement_lines)
+        for cand in candidates:
+            positions.prepare(cand.top)
         locator = Locator(text, module, positions)
         out = []
         seen = set()
@@ -350,6 +451,8 @@ class Locator:
         if getattr(new, "lpar", None) == getattr(original, "lpar", None):
             new = _strip_parens(new)
         original = _strip_parens(original)
+        if sorted(_comments(original)) != sorted(_comments(new)):
+            return None  # the rewrite would drop or duplicate a comment: no fix rather than lose it
         if "\n" not in source and "\r" not in source:
             return self._generate(new, "")
         first = self.first_line(original)
@@ -369,6 +472,17 @@ class Locator:
             state.indent_tokens.append(indent)
         node._codegen(state)
         return "".join(state.tokens)
+
+
+def _comments(node: cst.CSTNode) -> list[str]:
+    out = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Comment):
+            out.append(current.value)
+        stack.extend(current.children)
+    return out
 
 
 def _strip_parens(node: cst.CSTNode) -> cst.CSTNode:

@@ -51,7 +51,7 @@ class Candidate:
     # ... and this evidence shows a tensor.
     evidence: "Evidence | None" = None
     requires_tensor: bool = False
-    extra: dict = field(default_factory=dict)
+    top: cst.CSTNode | None = None  # the module-level statement containing `node`
 
 
 class Rule:
@@ -93,7 +93,7 @@ class Rule:
         """Report a finding at `node`.  `in_graph=True`: only if the enclosing function turns out to be
         graph code; `requires_tensor=True`: only if `evidence` turns out to show a tensor."""
         self._sink.append(Candidate(self, node, message, fix, self.ctx.current_function, in_graph,
-                                    evidence, requires_tensor))
+                                    evidence, requires_tensor, self.ctx.current_top))
 
     def module_alias_for(self, module: str, preferred: str) -> tuple[str, str | None] | None:
         """The name to write for `module` in a fix and the import line to add if it is not imported.

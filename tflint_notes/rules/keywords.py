@@ -372,6 +372,11 @@ def _without_arg(call: cst.Call, arg: cst.Arg) -> cst.Call:
     del args[index]
     if index == len(args) and args:  # removed the last one: the new last keeps its trailing comma style
         args[-1] = args[-1].with_changes(comma=arg.comma)
+    elif index > 0 and isinstance(arg.comma, cst.Comma) and isinstance(args[index - 1].comma, cst.Comma):
+        # the removed argument's line may end with a comment: it moves to the previous argument's line
+        previous = args[index - 1]
+        args[index - 1] = previous.with_changes(comma=previous.comma.with_changes(
+            whitespace_after=arg.comma.whitespace_after))
     return call.with_changes(args=args)
 
 
