@@ -10,11 +10,13 @@ from typing import Callable, Iterable
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
-from libcst._position import CodePosition, CodeRange
+from libcst._position import CodeRange
 from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata.position_provider import PositionProvidingCodegenState
 
 from tflint_notes.analysis import Analysis
 from tflint_notes.cstwalk import child_fields as _child_fields
+from tflint_notes.cstwalk import children as _children
 from tflint_notes.noqa import NoqaIndex
 from tflint_notes.results import Diagnostic, Edit, Fix
 from tflint_notes.rule import Candidate, PendingFix, Rule, all_rules
@@ -113,7 +115,7 @@ def parse(text: str) -> cst.Module:
     return parse_with_lines(text)[0]
 
 
-def parse_with_lines(text: str) -> tuple[cst.Module, list[int] | None]:
+def parse_with_lines(text: str) -> tuple[cst.Module, "StatementMap"]:
     """The libcst module, and where each top-level statement starts (see Positions)."""
     # CPython's own parser first (about 6% of libcst's cost): it gives the familiar syntax error
     # messages, and it rejects nesting so deep that libcst's native parser would crash the process.
@@ -130,7 +132,7 @@ def parse_with_lines(text: str) -> tuple[cst.Module, list[int] | None]:
         raise ParseError(str(exc)) from None
     try:
         module = cst.parse_module(text)
-        return module, _statement_lines(module, tree)
+        return module, StatementMap(_statement_lines(module.body, tree.body), tree)
     except cst.ParserSyntaxError as exc:
         raise ParseError(f"libcst cannot parse this valid Python (a libcst limitation): {exc.message}",
                          exc.raw_line, exc.raw_column) from None
@@ -138,68 +140,99 @@ def parse_with_lines(text: str) -> tuple[cst.Module, list[int] | None]:
         raise ParseError("nesting too deep to analyse") from None
 
 
-def _statement_lines(module: cst.Module, tree: ast.Module) -> list[int] | None:
-    """For each top-level libcst statement, the line where its text (leading comments included) starts,
-    from CPython's AST.  None if the two parsers disagree on the statements (then positions come from
-    libcst's metadata for the whole module)."""
+def _statement_lines(statements, ast_body) -> list[int] | None:
+    """For each libcst statement of a block, the line where its text (leading comments included)
+    starts, from CPython's AST of the same block.  None if the two parsers disagree on the statements
+    (then positions come from libcst's metadata for the whole module)."""
     lines: list[int] = []
-    body = tree.body
     index = 0
-    for stmt in module.body:
-        if index >= len(body):
+    for stmt in statements:
+        if index >= len(ast_body):
             return None
-        first = body[index]
+        first = ast_body[index]
         index += len(stmt.body) if isinstance(stmt, cst.SimpleStatementLine) else 1
         decorators = getattr(first, "decorator_list", None)
         line = decorators[0].lineno if decorators else first.lineno
         lines.append(line - len(stmt.leading_lines))
-    return lines if index == len(body) else None
+    return lines if index == len(ast_body) else None
+
+
+@dataclass
+class StatementMap:
+    lines: list[int] | None  # per top-level statement
+    tree: ast.Module
 
 
 class Positions:
-    """Node positions, computed per top-level statement and only for the statements asked about.
+    """Node positions, computed only for the statements that hold findings.
 
-    libcst's PositionProvider generates the code of the whole module to find any position; findings
-    are usually in a few statements, so each statement is generated alone (as a module of its own,
-    with the same indent and newline) and shifted to where it starts.  The generated text is checked
-    against the file; on any mismatch the whole-module metadata is used instead."""
+    libcst's PositionProvider generates the code of the whole module to find any position. Here each
+    top-level statement — or, inside a top-level class, each statement of the class body (a method) — is
+    generated on its own, starting at its known line with its block's indentation, and the generated
+    text is checked against the file; on any mismatch the whole-module metadata is used instead."""
 
-    def __init__(self, text: str, module: cst.Module, lines: list[int] | None):
+    def __init__(self, text: str, module: cst.Module, statements: StatementMap | None):
         self.text = text
         self.module = module
         self.starts = line_starts(text)
-        self.lines = lines
+        self.lines = statements.lines if statements is not None else None
+        self.tree = statements.tree if statements is not None else None
         self._known: dict = {}
-        self._done: set[int] = set()
+        self._done: set = set()
         self._full = False
+        self._class_lines: dict[int, list[int] | None] = {}
 
-    def prepare(self, stmt: cst.CSTNode | None) -> None:
-        if stmt is None or self.lines is None or self._full:
+    def prepare(self, stmt: cst.CSTNode | None, node: cst.CSTNode) -> None:
+        if stmt is None or self.lines is None or self._full or node in self._known:
             return
-        try:
-            index = next(i for i, s in enumerate(self.module.body) if s is stmt)
-        except StopIteration:
+        index = next((i for i, s in enumerate(self.module.body) if s is stmt), None)
+        if index is None:
             return
+        if isinstance(stmt, cst.ClassDef) and isinstance(stmt.body, cst.IndentedBlock):
+            member = next((j for j, inner in enumerate(stmt.body.body) if _contains(inner, node)), None)
+            if member is not None and self._member(index, member):
+                return
         self._statement(index)
 
-    def _statement(self, index: int) -> bool:
-        if index in self._done:
+    def _generate(self, node: cst.CSTNode, first_line: int, indent: list[str], key) -> bool:
+        if key in self._done:
             return True
-        stmt = self.module.body[index]
-        sub = cst.Module(body=[stmt], header=[], footer=[], default_indent=self.module.default_indent,
-                         default_newline=self.module.default_newline)
-        first = self.lines[index]
-        start = self.starts[first - 1] if 0 < first <= len(self.starts) else -1
-        code = sub.code
+        provider = PositionProvider()
+        state = PositionProvidingCodegenState(default_indent=self.module.default_indent,
+                                              default_newline=self.module.default_newline, provider=provider,
+                                              indent_tokens=list(indent), line=first_line, column=0)
+        node._codegen(state)
+        code = "".join(state.tokens)
+        start = self.starts[first_line - 1] if 0 < first_line <= len(self.starts) else -1
         if start < 0 or self.text[start:start + len(code)] != code:
             self._use_full()
             return False
-        shift = first - 1
-        for node, rng in MetadataWrapper(sub, unsafe_skip_copy=True).resolve(PositionProvider).items():
-            self._known[node] = CodeRange(CodePosition(rng.start.line + shift, rng.start.column),
-                                          CodePosition(rng.end.line + shift, rng.end.column))
-        self._done.add(index)
+        self._known.update(provider._computed)
+        self._done.add(key)
         return True
+
+    def _statement(self, index: int) -> bool:
+        return self._generate(self.module.body[index], self.lines[index], [], index)
+
+    def _member(self, index: int, member: int) -> bool:
+        cls = self.module.body[index]
+        if index not in self._class_lines:
+            ast_cls = self._ast_statement(index)
+            self._class_lines[index] = (_statement_lines(cls.body.body, ast_cls.body)
+                                        if isinstance(ast_cls, ast.ClassDef) else None)
+        lines = self._class_lines[index]
+        if lines is None:
+            return False
+        indent = cls.body.indent if cls.body.indent is not None else self.module.default_indent
+        return self._generate(cls.body.body[member], lines[member], [indent], (index, member))
+
+    def _ast_statement(self, index: int):
+        position = 0
+        for i, stmt in enumerate(self.module.body):
+            if i == index:
+                return self.tree.body[position]
+            position += len(stmt.body) if isinstance(stmt, cst.SimpleStatementLine) else 1
+        return None
 
     def _use_full(self) -> None:
         self._full = True
@@ -211,13 +244,23 @@ class Positions:
             return found
         if not self._full and self.lines is not None:
             for index in range(len(self.module.body)):
-                if index not in self._done and self._statement(index) and node in self._known:
-                    return self._known[node]
-                if self._full:
+                if index not in self._done and _contains(self.module.body[index], node):
+                    if self._statement(index) and node in self._known:
+                        return self._known[node]
                     break
         if not self._full:
             self._use_full()
         return self._known[node]
+
+
+def _contains(root: cst.CSTNode, node: cst.CSTNode) -> bool:
+    stack = [root]
+    while stack:
+        current = stack.pop()
+        if current is node:
+            return True
+        stack.extend(_children(current))
+    return False
 
 
 def _walk(module: cst.Module, ctx: Analysis, rules: list[Rule], visits: dict, leaves: dict) -> None:
@@ -356,7 +399,7 @@ class Linter:
         # Positions are computed only for files with findings, and only for the statements involved.
         positions = Positions(text, module, statement_lines)
         for cand in candidates:
-            positions.prepare(cand.top)
+            positions.prepare(cand.top, cand.node)
         locator = Locator(text, module, positions)
         out = []
         seen = set()
@@ -481,7 +524,7 @@ def _comments(node: cst.CSTNode) -> list[str]:
         current = stack.pop()
         if isinstance(current, cst.Comment):
             out.append(current.value)
-        stack.extend(current.children)
+        stack.extend(current.children)  # all fields: comments live in whitespace nodes
     return out
 
 
