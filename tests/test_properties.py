@@ -16,7 +16,6 @@ import warnings
 
 import hypothesmith
 import libcst as cst
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

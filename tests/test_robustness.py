@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import os
-import stat
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
 from tflint_notes import cli
 from tflint_notes.cli import main
 from tflint_notes.engine import Linter, fix_text
-from tflint_notes.rule import REGISTRY, Rule, all_rules
+from tflint_notes.rule import REGISTRY, Rule
 
 SEED = textwrap.dedent("""\
     import numpy as np

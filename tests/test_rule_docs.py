@@ -15,7 +15,7 @@ SECTIONS = ["## What it does", "## Why is this bad?", "## Example", "## Use inst
 @pytest.mark.parametrize("code", sorted(RULES))
 def test_doc_page_in_sync_and_complete(code):
     page = ROOT / "rules" / f"{code}.md"
-    assert page.exists(), f"run: python scripts/gen_rule_docs.py"
+    assert page.exists(), "run: python scripts/gen_rule_docs.py"
     text = page.read_text(encoding="utf-8")
     assert text == rule_doc(RULES[code]), "rules/ is stale: run python scripts/gen_rule_docs.py"
     positions = [text.find(s) for s in SECTIONS]

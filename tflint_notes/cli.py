@@ -16,7 +16,7 @@ from tflint_notes.config import ConfigError, Settings, find_pyproject, load, val
 from tflint_notes.docs import rule_doc
 from tflint_notes.documents import load_document
 from tflint_notes.engine import InternalError, Linter, ParseError, fix_text
-from tflint_notes.output import FORMATS, WRITERS, FileResult, display_location, use_colour
+from tflint_notes.output import FORMATS, WRITERS, FileResult, use_colour
 from tflint_notes.results import Diagnostic
 from tflint_notes.rule import all_rules
 from tflint_notes.source import SourceError, read_bytes, write_atomically_bytes
@@ -471,5 +471,3 @@ class _Progress:
             sys.stderr.write("\r\x1b[K")
             sys.stderr.flush()
 
-
-__all__ = ["main", "display_location"]

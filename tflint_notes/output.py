@@ -50,18 +50,15 @@ def use_colour(stream: TextIO) -> bool:
     return stream.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
-def _fix_note(diag: Diagnostic) -> str:
-    if diag.fix is None:
-        return ""
-    return " [*]" if diag.fix.safe else " [unsafe fix]"
+def _headline(result: FileResult, diag: Diagnostic, start: Location, style: _Style) -> str:
+    return f"{style(_where(result, start), '1')}: {style(diag.code, '1;31')} {diag.message}\n"
 
 
 def write_concise(results: list[FileResult], out: TextIO, colour: bool) -> None:
     style = _Style(colour)
     for result in results:
         for diag in result.diagnostics:
-            start, _ = display_location(result, diag)
-            out.write(f"{style(_where(result, start), '1')}: {style(diag.code, '1;31')} {diag.message}\n")
+            out.write(_headline(result, diag, display_location(result, diag)[0], style))
 
 
 def write_full(results: list[FileResult], out: TextIO, colour: bool) -> None:
@@ -69,7 +66,7 @@ def write_full(results: list[FileResult], out: TextIO, colour: bool) -> None:
     for result in results:
         for diag in result.diagnostics:
             start, end = display_location(result, diag)
-            out.write(f"{style(_where(result, start), '1')}: {style(diag.code, '1;31')} {diag.message}\n")
+            out.write(_headline(result, diag, start, style))
             line = result.document.source_line(start)
             number = str(start.line)
             pad = " " * len(number)

@@ -10,7 +10,7 @@ from tflint_notes.analysis import ClassInfo, FunctionInfo, canonical, is_keras_b
 from tflint_notes.cstwalk import children
 from tflint_notes.fixes import append_arg
 from tflint_notes.results import Edit
-from tflint_notes.rule import PendingFix, Replacement, Rule
+from tflint_notes.rule import PendingFix, Rule
 
 _OWN_SCOPE = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 _LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
