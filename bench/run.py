@@ -4,6 +4,7 @@
     python bench/run.py --runs 5 --jobs 2
     python bench/run.py --scale 1 2 4   # files/s at 1x, 2x, 4x the corpus (linearity)
     python bench/run.py --smoke         # CI: a few files, one run, checks that everything works
+    python bench/run.py --verify-screen # every rule, with and without the AST screen: same findings?
 
 Prints one table: files, lines, seconds (median) and the ratios the project targets:
 check cold / bare libcst parse (<= 1.3), flake8+TFN / flake8 (<= 1.5), warm / cold (<= 0.1) for the
@@ -62,6 +63,53 @@ def bare_parse(paths: list[str], jobs: int) -> float:
     return time.perf_counter() - start
 
 
+def _verify_chunk(paths: list[str]) -> tuple[list[str], int, int, int, int]:
+    """(files whose findings differ, files read, files triggered, files parsed, findings) for one chunk."""
+    from tflint_notes.engine import PREFILTER, Linter, ParseError, compile_tree
+    from tflint_notes.rule import all_rules
+    from tflint_notes.source import decode_source
+
+    codes = list(all_rules())
+    screened, unscreened = Linter(codes), Linter(codes, screen=False)
+    differ, triggered, parsed, findings = [], 0, 0, 0
+    for path in paths:
+        with open(path, "rb") as handle:
+            try:
+                text = decode_source(handle.read()).text
+            except Exception:  # noqa: BLE001 - undecodable: not this check's business
+                continue
+        active = screened.rules.active_for(text)
+        if not active or not any(word in text for word in PREFILTER):
+            continue
+        triggered += 1
+        try:
+            if screened.rules.screened(active, compile_tree(text)):
+                parsed += 1
+            fast = screened.lint(text)
+            slow = unscreened.lint(text)
+        except ParseError:
+            continue
+        findings += len(slow.diagnostics)
+        if fast.diagnostics != slow.diagnostics:
+            differ.append(path)
+    return differ, len(paths), triggered, parsed, findings
+
+
+def verify_screen(files: list[Path], jobs: int) -> int:
+    paths = [str(p) for p in files]
+    chunks = [paths[i::jobs * 8] for i in range(jobs * 8)]
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        parts = pool.map(_verify_chunk, chunks)
+    differ = [p for part in parts for p in part[0]]
+    read, triggered, parsed, findings = (sum(part[i] for part in parts) for i in range(1, 5))
+    print(f"{read} files; {triggered} pass the text triggers; {parsed} pass the AST screen and are parsed "
+          f"({parsed / max(triggered, 1):.0%}); {findings} findings (every rule)")
+    for path in differ:
+        print(f"DIFFERENT with and without the screen: {path}")
+    print("screen verified: identical findings" if not differ else f"{len(differ)} file(s) differ")
+    return 1 if differ else 0
+
+
 def timed(command: list[str], cwd: Path, env: dict | None = None) -> tuple[float, int]:
     start = time.perf_counter()
     proc = subprocess.run(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -94,8 +142,12 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--scale", type=int, nargs="*", default=[1])
     parser.add_argument("--smoke", action="store_true", help="30 files, 1 run: does it work")
+    parser.add_argument("--verify-screen", action="store_true",
+                        help="lint every file with and without the AST screen and compare the findings")
     args = parser.parse_args()
     files = corpus_files()
+    if args.verify_screen:
+        sys.exit(verify_screen(files[:30] if args.smoke else files, args.jobs))
     runs = args.runs
     if args.smoke:
         files, runs = files[:30], 1

@@ -20,6 +20,7 @@ from tflint_notes.cstwalk import children as _children
 from tflint_notes.noqa import NoqaIndex
 from tflint_notes.results import Diagnostic, Edit, Fix
 from tflint_notes.rule import Candidate, PendingFix, Rule, all_rules
+from tflint_notes.screen import FileFacts
 from tflint_notes.source import line_starts
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -95,6 +96,24 @@ class RuleSet:
         return tuple(cls for cls in self.rule_classes
                      if not cls.triggers or any(t in text for t in cls.triggers))
 
+    @staticmethod
+    def screened(active: tuple[type[Rule], ...], tree: ast.Module) -> tuple[type[Rule], ...]:
+        """The rules whose screen says they may fire on this AST (see screen.py)."""
+        if not any(cls.screen is not None for cls in active):
+            return active
+        try:
+            facts = FileFacts(tree)
+        except RecursionError:
+            return active
+        kept = []
+        for cls in active:
+            try:
+                if cls.screen is None or cls.screen(facts):
+                    kept.append(cls)
+            except Exception:  # noqa: BLE001 - a broken screen must not hide findings: run the rule
+                kept.append(cls)
+        return tuple(kept)
+
     def dispatch(self, classes: tuple[type[Rule], ...]) -> tuple[dict, dict]:
         """{node type name: [(class index, unbound method)]} for visit_* and leave_*; cached."""
         cached = self._dispatch_cache.get(classes)
@@ -115,21 +134,27 @@ def parse(text: str) -> cst.Module:
     return parse_with_lines(text)[0]
 
 
-def parse_with_lines(text: str) -> tuple[cst.Module, "StatementMap"]:
-    """The libcst module, and where each top-level statement starts (see Positions)."""
-    # CPython's own parser first (about 6% of libcst's cost): it gives the familiar syntax error
-    # messages, and it rejects nesting so deep that libcst's native parser would crash the process.
+def compile_tree(text: str) -> ast.Module:
+    """CPython's AST of `text`, or ParseError.  About a fifth of libcst's parse: it gives the familiar
+    syntax error messages, it feeds the rules' screens, and it rejects nesting so deep that libcst's
+    native parser would crash the process."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the user's invalid escape sequences are not our output
-            tree = compile(text, "<tflint-notes>", "exec", ast.PyCF_ONLY_AST | ast.PyCF_TYPE_COMMENTS,
-                           dont_inherit=True)
+            return compile(text, "<tflint-notes>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as exc:
         raise ParseError(f"syntax error: {exc.msg}", exc.lineno or 0, max((exc.offset or 1) - 1, 0)) from None
     except (RecursionError, MemoryError):
         raise ParseError("nesting too deep to analyse") from None
     except ValueError as exc:  # e.g. "source code string cannot contain null bytes"
         raise ParseError(str(exc)) from None
+
+
+def parse_with_lines(text: str, tree: ast.Module | None = None) -> tuple[cst.Module, "StatementMap"]:
+    """The libcst module, and where each top-level statement starts (see Positions).  `tree`: the
+    CPython AST of the same text, if the caller has it already."""
+    if tree is None:
+        tree = compile_tree(text)
     try:
         module = cst.parse_module(text)
         return module, StatementMap(_statement_lines(module.body, tree.body), tree)
@@ -317,16 +342,18 @@ def _walk(module: cst.Module, ctx: Analysis, rules: list[Rule], visits: dict, le
 
 
 class Linter:
-    def __init__(self, codes: Iterable[str], cache_dir=None):
+    def __init__(self, codes: Iterable[str], cache_dir=None, *, screen: bool = True):
         self.rules = RuleSet(codes)
+        self.screen = screen  # False: parse every triggered file (tests compare both ways)
         self.cache = None
         if cache_dir is not None:
             from tflint_notes.cache import ResultCache
 
             self.cache = ResultCache(cache_dir, ",".join(cls.code for cls in self.rules.rule_classes))
 
-    def lint(self, text: str, *, apply_noqa: bool = True) -> LintResult:
-        """Diagnostics for one decoded source text (raises ParseError)."""
+    def lint(self, text: str, *, apply_noqa: bool = True, tree: ast.Module | None = None) -> LintResult:
+        """Diagnostics for one decoded source text (raises ParseError).  `tree`: its CPython AST, if
+        the caller has it (flake8 does)."""
         if not any(word in text for word in PREFILTER):
             return LintResult()
         active = self.rules.active_for(text)
@@ -334,7 +361,7 @@ class Linter:
             return LintResult()
         cached = self.cache.get(text) if self.cache is not None else None
         if cached is None:
-            raw = self._lint_raw(text, active)
+            raw = self._lint_raw(text, active, tree)
             if self.cache is not None and not raw.internal_errors:
                 self.cache.put(text, raw.diagnostics, 0)
         else:
@@ -343,9 +370,15 @@ class Linter:
             return raw
         return _apply_noqa(text, raw)
 
-    def _lint_raw(self, text: str, active) -> LintResult:
+    def _lint_raw(self, text: str, active, tree: ast.Module | None = None) -> LintResult:
         """All diagnostics, `# noqa` not yet applied (that is what the cache stores)."""
-        module, statement_lines = parse_with_lines(text)
+        if tree is None:
+            tree = compile_tree(text)
+        if self.screen:
+            active = self.rules.screened(active, tree)
+            if not active:
+                return LintResult()
+        module, statement_lines = parse_with_lines(text, tree)
         failures: list[InternalError] = []
         try:
             candidates = self._run(module, active, failures)

@@ -43,6 +43,7 @@ class TFLintNotesChecker:
             cls._linter = None
 
     def __init__(self, tree: ast.AST, lines: list[str]):
+        self._tree = tree  # flake8 parsed the file already: the rules' screens reuse its AST
         self._lines = lines
 
     @classmethod
@@ -56,7 +57,8 @@ class TFLintNotesChecker:
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         text = "".join(self._lines)
         try:
-            result = self.linter().lint(text, apply_noqa=False)
+            tree = self._tree if isinstance(self._tree, ast.Module) else None
+            result = self.linter().lint(text, apply_noqa=False, tree=tree)
         except ParseError:
             return  # flake8 reports syntax errors itself (E999)
         except InternalError as exc:

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from tflint_notes.analysis import Analysis, Evidence, FunctionInfo
     from tflint_notes.engine import Locator
     from tflint_notes.results import Edit
+    from tflint_notes.screen import FileFacts
 
 REGISTRY: dict[str, type["Rule"]] = {}
 _CODE = re.compile(r"^TFN\d{3}$")
@@ -69,6 +70,9 @@ class Rule:
     fix_kind: ClassVar[str] = "none"
     #: The rule cannot fire unless one of these strings occurs in the source (cheap pre-filter).
     triggers: ClassVar[tuple[str, ...]] = ()
+    #: `screen(facts) -> bool`: False when the rule surely cannot fire in a file, judged from cheap facts
+    #: of CPython's AST (see screen.py); the file is then not parsed for this rule.  None: always parse.
+    screen: ClassVar["Callable[[FileFacts], bool] | None"] = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -8,6 +8,7 @@ what was known about it; nothing flows between functions.  When unsure, the rule
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -16,8 +17,14 @@ from tflint_notes.analysis import canonical, names_bound_by_target
 from tflint_notes.fixes import append_arg, keyword_arg
 from tflint_notes.results import Edit
 from tflint_notes.rule import PendingFix, Replacement, Rule
+from tflint_notes.screen import FileFacts
 
 _GRADIENT_METHODS = ("gradient", "jacobian", "batch_jacobian")
+
+
+def _gradient_calls(facts: FileFacts) -> int:
+    """How many `<x>.gradient/jacobian/batch_jacobian(...)` calls the file has (the rules' screen)."""
+    return sum(1 for c in facts.calls if type(c.node.func) is ast.Attribute and c.node.func.attr in _GRADIENT_METHODS)
 _FLOAT_DTYPES = ("float16", "float32", "float64", "bfloat16", "half", "double", "complex64", "complex128")
 
 
@@ -224,6 +231,10 @@ class IntegerGradientSource(_AutodiffRule):
     fix_kind = "safe"
     name = "integer-gradient-source"
     summary = "integer tf.Variable/tf.constant used as a gradient source (gradient is None)"
+
+    @staticmethod
+    def screen(facts: FileFacts) -> bool:
+        return _gradient_calls(facts) >= 1
     triggers = ("GradientTape",)
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -283,6 +294,10 @@ class UnwatchedConstant(_AutodiffRule):
     fix_kind = "safe"
     name = "unwatched-constant"
     summary = "gradient with respect to a tf.constant that is never watched (gradient is None)"
+
+    @staticmethod
+    def screen(facts: FileFacts) -> bool:
+        return _gradient_calls(facts) >= 1
     triggers = ("GradientTape",)
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -369,6 +384,10 @@ class TapeReused(_AutodiffRule):
     fix_kind = "safe"
     name = "tape-reused"
     summary = "non-persistent GradientTape used for two gradient computations"
+
+    @staticmethod
+    def screen(facts: FileFacts) -> bool:
+        return _gradient_calls(facts) >= 2
     triggers = ("GradientTape",)
 
     def __init__(self, ctx, sink):
@@ -447,6 +466,10 @@ class TargetOutsideTape(_AutodiffRule):
     code = "TFN404"
     name = "target-outside-tape"
     summary = "gradient target computed after the tape's with block (gradients are None)"
+
+    @staticmethod
+    def screen(facts: FileFacts) -> bool:
+        return _gradient_calls(facts) >= 1
     triggers = ("GradientTape",)
 
     def visit_Call(self, node: cst.Call) -> None:

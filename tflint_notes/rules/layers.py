@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 
 import libcst as cst
@@ -11,6 +12,7 @@ from tflint_notes.cstwalk import children
 from tflint_notes.fixes import append_arg
 from tflint_notes.results import Edit
 from tflint_notes.rule import PendingFix, Rule
+from tflint_notes.screen import FileFacts, walk_own_scope
 
 _OWN_SCOPE = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 _LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
@@ -141,6 +143,26 @@ class _LayerRule(Rule):
         return func, func.cls
 
 
+def _maybe_not_basic(default: ast.AST | None, annotation: ast.AST | None) -> bool:
+    """Could MissingGetConfig._non_basic call this parameter non-basic?  (Over-approximates it.)"""
+    if default is not None:
+        kind = type(default)
+        if kind is ast.Call and not (type(default.func) is ast.Name and default.func.id in _BASIC_CONSTRUCTORS):
+            return True
+        if kind in (ast.Lambda, ast.Attribute, ast.Name):
+            return True
+    if annotation is not None:
+        if type(annotation) is ast.Constant and isinstance(annotation.value, str):
+            return False
+        return not (type(annotation) is ast.Name and annotation.id in _BASIC_TYPE_NAMES)
+    return False
+
+
+def _keras_inits(facts: FileFacts):
+    keras = facts.keras_classes()
+    return [f for f in facts.functions if f.name == "__init__" and f.cls in keras] if keras else []
+
+
 # --- TFN201 -----------------------------------------------------------------------------------
 
 
@@ -196,6 +218,16 @@ class WeightInCall(_LayerRule):
     fix_kind = "safe"
     name = "weight-in-call"
     summary = "weight created in Layer.call instead of build"
+
+    @staticmethod
+    def screen(facts: FileFacts) -> bool:
+        for c in facts.calls:
+            func = c.node.func
+            if ((type(func) is ast.Attribute and func.attr == "add_weight" and type(func.value) is ast.Name
+                 and func.value.id == "self") or "tensorflow.Variable" in facts.canonical_names(func)) and (
+                    facts.keras_method(c.func, "call")):
+                return True
+        return False
     triggers = ("add_weight", "Variable")
 
     def __init__(self, ctx, sink):
@@ -419,6 +451,19 @@ class SublayerInCall(_LayerRule):
     fix_kind = "unsafe"
     name = "sublayer-in-call"
     summary = "Keras layer constructed inside Layer.call"
+
+    @staticmethod
+    def screen(facts: FileFacts) -> bool:
+        keras = facts.keras_classes()
+        if not keras:
+            return False
+        names = {k.name for k in keras}
+        for c in facts.calls:
+            func = c.node.func
+            if ((type(func) is ast.Name and func.id in names) or any(is_keras_base(q) for q in facts.qualnames(func))) and (
+                    facts.keras_method(c.func, "call")):
+                return True
+        return False
     triggers = ("call",)
 
     def __init__(self, ctx, sink):
@@ -604,6 +649,17 @@ class InitDropsKwargs(_LayerRule):
     fix_kind = "safe"
     name = "init-drops-kwargs"
     summary = "Layer __init__ does not accept or forward **kwargs"
+
+    @staticmethod
+    def screen(facts: FileFacts) -> bool:
+        for init in _keras_inits(facts):
+            args = init.node.args
+            if args.kwarg is None:
+                if "name" not in {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}:
+                    return True
+            elif not any(type(n) is ast.Name and n.id == args.kwarg.arg for n in walk_own_scope(init.node.body)):
+                return True
+        return False
     triggers = ("__init__",)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -696,6 +752,15 @@ class MissingSuperInit(_LayerRule):
     fix_kind = "safe"
     name = "missing-super-init"
     summary = "Layer __init__ never calls super().__init__"
+
+    @staticmethod
+    def screen(facts: FileFacts) -> bool:
+        for init in _keras_inits(facts):
+            if not any(type(n) is ast.Call and type(n.func) is ast.Attribute and n.func.attr == "__init__"
+                       and type(n.func.value) is ast.Call and type(n.func.value.func) is ast.Name
+                       and n.func.value.func.id == "super" for n in walk_own_scope(init.node.body)):
+                return True
+        return False
     triggers = ("__init__",)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -790,6 +855,32 @@ class MissingGetConfig(_LayerRule):
     code = "TFN205"
     name = "missing-get-config"
     summary = "Layer with non-basic constructor arguments and no get_config"
+
+    @staticmethod
+    def screen(facts: FileFacts) -> bool:
+        for klass in facts.keras_classes():
+            init = klass.methods.get("__init__")
+            if init is None or "get_config" in klass.methods:
+                continue
+            args = init.node.args
+            positional = [*args.posonlyargs, *args.args]
+            defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+            params = list(zip(positional, defaults))[1:] + list(zip(args.kwonlyargs, args.kw_defaults))
+            if not params:
+                continue
+            if any(_maybe_not_basic(default, param.annotation) for param, default in params):
+                return True
+            names = {param.arg for param, _ in params}
+            stored = set()
+            for node in walk_own_scope(init.node.body):
+                if type(node) is ast.Call and type(node.func) is ast.Name and node.func.id in names:
+                    return True  # a parameter called like a function
+                if type(node) is ast.Assign and type(node.value) is ast.Name and node.value.id in names:
+                    stored.update(t.attr for t in node.targets if type(t) is ast.Attribute)
+            if stored and any(type(n) is ast.Call and type(n.func) is ast.Attribute and n.func.attr in stored
+                              for n in ast.walk(klass.node)):
+                return True  # stored as self.<attr> and called as self.<attr>(...)
+        return False
     triggers = ("__init__",)
 
     def __init__(self, ctx, sink):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 
 from tflint_notes.analysis import canonical, names_bound_by_target
 from tflint_notes.fixes import append_arg, keyword_arg
 from tflint_notes.rule import PendingFix, Replacement, Rule
+from tflint_notes.screen import FileFacts
 
 
 class InputShapeOnModelSubclass(Rule):
@@ -50,6 +53,12 @@ class InputShapeOnModelSubclass(Rule):
     code = "TFN504"
     name = "input-shape-on-model-subclass"
     summary = "input_shape= passed to a keras.Model subclass"
+
+    @staticmethod
+    def screen(facts: FileFacts) -> bool:
+        classes = facts.module_class_names()
+        return any(type(c.node.func) is ast.Name and c.node.func.id in classes
+                   and any(k.arg == "input_shape" for k in c.node.keywords) for c in facts.calls)
     triggers = ("input_shape",)
 
     def __init__(self, ctx, sink):
@@ -85,6 +94,7 @@ class InputShapeOnModelSubclass(Rule):
 
 # --- shared: what is known about model objects in one scope -----------------------------------
 
+_RNN_RANK_LAYERS = ("LSTM", "GRU", "SimpleRNN", "Conv1D")
 _RNN_LAYERS = ("LSTM", "GRU", "SimpleRNN", "Conv1D", "ConvLSTM1D_", "Bidirectional_")
 _SOFTMAX = ("softmax",)
 
@@ -200,6 +210,15 @@ class FrozenBaseTrainingMode(_ModelFacts):
     fix_kind = "safe"
     name = "frozen-base-training-mode"
     summary = "frozen pretrained model called without training=False"
+
+    @staticmethod
+    def screen(facts: FileFacts) -> bool:
+        for node, _ in facts.assignments:
+            if (type(node) is ast.Assign and type(node.value) is ast.Constant and node.value.value is False
+                    and any(type(t) is ast.Attribute and t.attr == "trainable" and type(t.value) is ast.Name
+                            for t in node.targets)):
+                return True
+        return False
     triggers = ("trainable",)
 
     def leave_Assign(self, node: cst.Assign) -> None:
@@ -265,11 +284,19 @@ class RnnInputShapeRank(Rule):
     code = "TFN502"
     name = "rnn-input-shape-rank"
     summary = "input_shape of the wrong rank on an RNN/Conv1D layer"
+
+    @staticmethod
+    def screen(facts: FileFacts) -> bool:
+        for c in facts.calls:
+            if any(k.arg == "input_shape" and type(k.value) in (ast.Tuple, ast.List) for k in c.node.keywords) and any(
+                    q.rsplit(".", 1)[-1] in _RNN_RANK_LAYERS for q in facts.qualnames(c.node.func)):
+                return True
+        return False
     triggers = ("input_shape",)
 
     def visit_Call(self, node: cst.Call) -> None:
         name = _keras_layer_name(self.ctx, node)
-        if name not in ("LSTM", "GRU", "SimpleRNN", "Conv1D"):
+        if name not in _RNN_RANK_LAYERS:
             return
         for arg in node.args:
             if arg.keyword is not None and arg.keyword.value == "input_shape" and isinstance(
@@ -321,6 +348,11 @@ class SoftmaxWithFromLogits(_ModelFacts):
     code = "TFN503"
     name = "softmax-with-from-logits"
     summary = "from_logits=True loss on a model whose last layer is a softmax"
+
+    @staticmethod
+    def screen(facts: FileFacts) -> bool:
+        return any(k.arg == "from_logits" and type(k.value) is ast.Constant and k.value.value is True
+                   for c in facts.calls for k in c.node.keywords)
     triggers = ("from_logits",)
 
     def leave_Assign(self, node: cst.Assign) -> None:

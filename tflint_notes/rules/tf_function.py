@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import functools
 import json
 from importlib import resources
@@ -11,6 +12,7 @@ import libcst as cst
 from tflint_notes.analysis import DEFINITELY_TENSOR, canonical, is_tf_function, merge, names_bound_by_target
 from tflint_notes.fixes import keyword_arg
 from tflint_notes.rule import PendingFix, Replacement, Rule
+from tflint_notes.screen import FileFacts
 
 # NumPy functions that work on symbolic tensors (they only read .shape/.ndim/.dtype) or never see
 # array data: calling them in graph code is fine.
@@ -120,6 +122,11 @@ class NumpyOnTensorInGraph(Rule):
     fix_kind = "safe/unsafe"
     name = "numpy-on-tensor-in-graph"
     summary = "NumPy function called on a tensor in graph code"
+
+    @staticmethod
+    def screen(facts: FileFacts) -> bool:
+        return any((c.node.args or c.node.keywords) and any(q.startswith("numpy.") for q in facts.qualnames(c.node.func))
+                   for c in facts.graph_calls())
     triggers = ("numpy",)
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -305,6 +312,11 @@ class RandomInGraph(Rule):
     fix_kind = "unsafe"
     name = "random-in-graph"
     summary = "np.random / random called in graph code (drawn once at trace time)"
+
+    @staticmethod
+    def screen(facts: FileFacts) -> bool:
+        return any(q.startswith(("numpy.random.", "random.")) for c in facts.graph_calls()
+                   for q in facts.qualnames(c.node.func))
     triggers = ("random",)
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -399,6 +411,10 @@ class PrintInGraph(Rule):
     fix_kind = "safe"
     name = "print-in-graph"
     summary = "print() in graph code (runs only while tracing)"
+
+    @staticmethod
+    def screen(facts: FileFacts) -> bool:
+        return any(type(c.node.func) is ast.Name and c.node.func.id == "print" for c in facts.graph_calls())
     triggers = ("print",)
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -455,6 +471,11 @@ class NumpyMethodInGraph(Rule):
     fix_kind = "unsafe"
     name = "numpy-method-in-graph"
     summary = ".numpy() on a tensor in graph code"
+
+    @staticmethod
+    def screen(facts: FileFacts) -> bool:
+        return any(type(c.node.func) is ast.Attribute and c.node.func.attr == "numpy" and not c.node.args
+                   and not c.node.keywords for c in facts.graph_calls())
     triggers = (".numpy()",)
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -533,6 +554,10 @@ class VariableInGraph(Rule):
     code = "TFN105"
     name = "variable-in-graph"
     summary = "tf.Variable created inside a tf.function body"
+
+    @staticmethod
+    def screen(facts: FileFacts) -> bool:
+        return any("tensorflow.Variable" in facts.canonical_names(c.node.func) for c in facts.graph_calls())
     triggers = ("Variable",)
 
     def __init__(self, ctx, sink):
@@ -608,6 +633,11 @@ class ListAppendInGraphLoop(Rule):
     code = "TFN106"
     name = "list-append-in-graph-loop"
     summary = "Python list.append of tensors inside a tf.range/tensor loop in graph code"
+
+    @staticmethod
+    def screen(facts: FileFacts) -> bool:
+        return any(c.in_loop and type(c.node.func) is ast.Attribute and c.node.func.attr == "append"
+                   and len(c.node.args) + len(c.node.keywords) == 1 for c in facts.graph_calls())
     triggers = ("append",)
 
     def __init__(self, ctx, sink):
@@ -737,6 +767,29 @@ class GlobalMutationInGraph(Rule):
     name = "global-mutation-in-graph"
     summary = "global/nonlocal rebinding or module-level mutation in graph code"
 
+    @staticmethod
+    def screen(facts: FileFacts) -> bool:
+        graph = facts.graph_functions()
+        if not graph:
+            return False
+        if any(func in graph for func in facts.global_decls):
+            return True
+        mutables = facts.module_mutables()
+        if not mutables:
+            return False
+        for c in facts.graph_calls():
+            func = c.node.func
+            if (type(func) is ast.Attribute and func.attr in _MUTATORS and type(func.value) is ast.Name
+                    and func.value.id in mutables):
+                return True
+        for node, func in facts.assignments:
+            if func in graph:
+                targets = node.targets if type(node) is ast.Assign else [node.target]
+                if any(type(t) is ast.Subscript and type(t.value) is ast.Name and t.value.id in mutables
+                       for t in targets):
+                    return True
+        return False
+
     def __init__(self, ctx, sink):
         super().__init__(ctx, sink)
         self._declared: dict = {}  # function -> names declared global/nonlocal
@@ -836,6 +889,12 @@ class RetracingPythonScalar(Rule):
     name = "retracing-python-scalar"
     summary = "tf.function called in a Python loop with the loop variable (retraces every value)"
 
+    @staticmethod
+    def screen(facts: FileFacts) -> bool:
+        names = facts.tf_function_names()
+        return bool(names) and any(c.in_loop and type(c.node.func) is ast.Name and c.node.func.id in names
+                                   for c in facts.calls)
+
     def __init__(self, ctx, sink):
         super().__init__(ctx, sink)
         self._loop_vars: list = []  # (function, names)
@@ -934,6 +993,12 @@ class RecursiveTfFunction(Rule):
     code = "TFN109"
     name = "recursive-tf-function"
     summary = "tf.function that calls itself"
+
+    @staticmethod
+    def screen(facts: FileFacts) -> bool:
+        names = facts.tf_function_names()
+        return bool(names) and any(c.func is not None and type(c.node.func) is ast.Name and c.node.func.id in names
+                                   for c in facts.calls)
 
     def __init__(self, ctx, sink):
         super().__init__(ctx, sink)

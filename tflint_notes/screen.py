@@ -1,0 +1,329 @@
+"""A cheap screen on CPython's AST: can a rule possibly fire in this file?
+
+Parsing with libcst is the price of every checked file (about 5x CPython's own parser). Most files of
+a TF code base use TensorFlow without any of the patterns the rules look for, so before paying that
+price the engine asks each active rule's `screen(facts)`; only if one says "maybe" is the file parsed
+and walked, and only with the rules that said so.
+
+A screen must over-approximate its rule: it may say "maybe" when the rule stays silent, never "no"
+when the rule would fire. So the facts here are deliberately coarse: a name may resolve to every module
+any import in the file binds it to (rebinding and shadowing are ignored), graph code is every function
+that *could* be a graph root or be called from one (by name, through any class), and so on.
+`tests/test_screen.py` checks the guarantee: every fixture, every property-test program and the
+benchmark corpus (`bench/run.py --verify-screen`) give the same findings with and without screening.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterable, Iterator
+
+from tflint_notes.analysis import (
+    _DATASET_CALLBACK_METHODS,
+    _KERAS_GRAPH_METHODS,
+    _TF_FUNCTION_NAMES,
+    canonical,
+    is_keras_base,
+)
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_LEAVES = (ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del)
+
+
+class Func:
+    """A def or lambda.  `cls`: the class whose body defines it directly (a method), else None."""
+
+    __slots__ = ("node", "name", "parent", "cls", "calls", "children")
+
+    def __init__(self, node, name: str | None, parent: "Func | None", cls: "Klass | None"):
+        self.node = node
+        self.name = name
+        self.parent = parent
+        self.cls = cls
+        self.calls: list[ast.Call] = []
+        self.children: list[Func] = []
+
+    def enclosing_def(self) -> "Func | None":
+        """The innermost def (lambdas skipped), as the rules' `keras_method` sees it."""
+        func: Func | None = self
+        while func is not None and func.name is None:
+            func = func.parent
+        return func
+
+
+class Klass:
+    __slots__ = ("node", "name", "methods")
+
+    def __init__(self, node: ast.ClassDef):
+        self.node = node
+        self.name = node.name
+        self.methods: dict[str, Func] = {}
+
+
+class CallFact:
+    __slots__ = ("node", "func", "in_loop")
+
+    def __init__(self, node: ast.Call, func: Func | None, in_loop: bool):
+        self.node = node
+        self.func = func  # the innermost def or lambda, None at module/class level
+        self.in_loop = in_loop  # inside a `for` statement of that same function
+
+
+class FileFacts:
+    """One walk over the module's AST; rules' screens query it."""
+
+    def __init__(self, tree: ast.Module):
+        self.tree = tree
+        self.imports: dict[str, set[str]] = {}
+        self.functions: list[Func] = []
+        self.functions_named: dict[str, list[Func]] = {}
+        self.methods_named: dict[str, list[Func]] = {}
+        self.lambdas: dict[int, Func] = {}
+        self.classes: list[Klass] = []
+        self.calls: list[CallFact] = []
+        self.assignments: list[tuple[ast.AST, Func | None]] = []  # Assign / AugAssign
+        self.global_decls: list[Func | None] = []  # functions holding `global` / `nonlocal`
+        self._graph: set | None = None
+        self._keras: set | None = None
+        self._visit_body(tree, None, None, False)
+
+    # -- the walk --
+
+    def _visit_body(self, node: ast.AST, func: Func | None, cls: Klass | None, in_loop: bool) -> None:
+        visit = self._visit
+        for child in ast.iter_child_nodes(node):
+            if type(child) not in _LEAVES:
+                visit(child, func, cls, in_loop)
+
+    def _visit(self, node: ast.AST, func: Func | None, cls: Klass | None, in_loop: bool) -> None:
+        kind = type(node)
+        if kind is ast.Call:
+            fact = CallFact(node, func, in_loop)
+            self.calls.append(fact)
+            if func is not None:
+                func.calls.append(node)
+        elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef or kind is ast.Lambda:
+            name = None if kind is ast.Lambda else node.name
+            inner = Func(node, name, func, cls if name is not None else None)
+            self.functions.append(inner)
+            if func is not None:
+                func.children.append(inner)
+            if name is None:
+                self.lambdas[id(node)] = inner
+            else:
+                self.functions_named.setdefault(name, []).append(inner)
+                if cls is not None:
+                    self.methods_named.setdefault(name, []).append(inner)
+                    cls.methods.setdefault(name, inner)
+            self._visit_body(node, inner, None, False)
+            return
+        elif kind is ast.ClassDef:
+            klass = Klass(node)
+            self.classes.append(klass)
+            self._visit_body(node, func, klass, in_loop)
+            return
+        elif kind is ast.For or kind is ast.AsyncFor:
+            self._visit_body(node, func, cls, True)
+            return
+        elif kind is ast.Assign or kind is ast.AugAssign:
+            self.assignments.append((node, func))
+        elif kind is ast.Import:
+            for alias in node.names:
+                if alias.asname:
+                    self.imports.setdefault(alias.asname, set()).add(alias.name)
+                else:
+                    root = alias.name.split(".", 1)[0]
+                    self.imports.setdefault(root, set()).add(root)
+            return
+        elif kind is ast.ImportFrom:
+            if not node.level and node.module:
+                for alias in node.names:
+                    if alias.name != "*":
+                        self.imports.setdefault(alias.asname or alias.name, set()).add(f"{node.module}.{alias.name}")
+            return
+        elif kind is ast.Global or kind is ast.Nonlocal:
+            self.global_decls.append(func)
+            return
+        self._visit_body(node, func, cls, in_loop)
+
+    # -- names --
+
+    def qualnames(self, expr: ast.AST) -> set[str]:
+        """Every qualified name `expr` (a dotted name) may stand for, through any import of the file."""
+        attrs = []
+        while type(expr) is ast.Attribute:
+            attrs.append(expr.attr)
+            expr = expr.value
+        if type(expr) is not ast.Name:
+            return set()
+        roots = self.imports.get(expr.id)
+        if not roots:
+            return set()
+        suffix = "".join("." + a for a in reversed(attrs))
+        return {root + suffix for root in roots}
+
+    def canonical_names(self, expr: ast.AST) -> set[str]:
+        return {canonical(q) for q in self.qualnames(expr)}
+
+    def is_tf_function(self, expr: ast.AST) -> bool:
+        return not self.qualnames(expr).isdisjoint(_TF_FUNCTION_NAMES)
+
+    # -- Keras classes and graph code --
+
+    def keras_classes(self) -> set[Klass]:
+        """Classes with a Keras base, directly or through classes of this file (matched by name)."""
+        if self._keras is None:
+            keras: set[Klass] = set()
+            pending = []
+            for klass in self.classes:
+                bases = [b for b in klass.node.bases if type(b) is not ast.Starred]
+                if any(is_keras_base(q) for b in bases for q in self.qualnames(b)):
+                    keras.add(klass)
+                else:
+                    pending.append((klass, {b.id for b in bases if type(b) is ast.Name}))
+            changed = True
+            while changed:
+                names = {k.name for k in keras}
+                changed = False
+                for klass, base_names in pending:
+                    if klass not in keras and not base_names.isdisjoint(names):
+                        keras.add(klass)
+                        changed = True
+            self._keras = keras
+        return self._keras
+
+    def keras_method(self, func: Func | None, name: str) -> bool:
+        """`func` lies in method `name` of a Keras class (lambdas in between are fine)."""
+        method = func.enclosing_def() if func is not None else None
+        return method is not None and method.name == name and method.cls in self.keras_classes()
+
+    def _targets(self, expr: ast.AST) -> Iterator[Func]:
+        """Functions that a callback expression (`f`, `self.f`, a lambda) may denote."""
+        kind = type(expr)
+        if kind is ast.Lambda:
+            yield self.lambdas[id(expr)]
+        elif kind is ast.Name:
+            yield from self.functions_named.get(expr.id, ())
+        elif kind is ast.Attribute and type(expr.value) is ast.Name and expr.value.id == "self":
+            yield from self.methods_named.get(expr.attr, ())
+
+    def graph_functions(self) -> set[Func]:
+        """Every function that may be graph code (a superset of what the analysis decides)."""
+        if self._graph is not None:
+            return self._graph
+        roots: list[Func] = []
+        keras = self.keras_classes()
+        for func in self.functions:
+            node = func.node
+            if func.name is not None and func.cls in keras and func.name in _KERAS_GRAPH_METHODS:
+                roots.append(func)
+            elif type(node) is not ast.Lambda and any(
+                    self.is_tf_function(d.func if type(d) is ast.Call else d) for d in node.decorator_list):
+                roots.append(func)
+        for fact in self.calls:
+            call = fact.node
+            callee = call.func
+            if (type(callee) is ast.Attribute and callee.attr in _DATASET_CALLBACK_METHODS) or (
+                    self.is_tf_function(callee)):
+                for value in _argument_values(call):
+                    roots.extend(self._targets(value))
+        graph: set[Func] = set()
+        todo = roots
+        while todo:
+            func = todo.pop()
+            if func in graph:
+                continue
+            # the function, everything nested in it, and what they call by name
+            stack = [func]
+            while stack:
+                current = stack.pop()
+                if current in graph:
+                    continue
+                graph.add(current)
+                stack.extend(current.children)
+                for call in current.calls:
+                    callee = call.func
+                    if type(callee) is ast.Name or (type(callee) is ast.Attribute and type(callee.value) is ast.Name
+                                                    and callee.value.id == "self"):
+                        todo.extend(f for f in self._targets(callee) if f not in graph)
+        self._graph = graph
+        return graph
+
+    def graph_calls(self) -> Iterator[CallFact]:
+        graph = self.graph_functions()
+        if not graph:
+            return
+        for fact in self.calls:
+            if fact.func in graph:
+                yield fact
+
+    # -- module level --
+
+    def module_mutables(self) -> set[str]:
+        """Names bound at module level (plain statements) to a list/dict/set, as TFN107 counts them."""
+        names: set[str] = set()
+        for stmt in self.tree.body:
+            if type(stmt) is not ast.Assign:
+                continue
+            value = stmt.value
+            mutable = isinstance(value, (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)) or (
+                type(value) is ast.Call and type(value.func) is ast.Name
+                and value.func.id in ("list", "dict", "set", "defaultdict", "Counter", "deque"))
+            if mutable:
+                for target in stmt.targets:
+                    names.update(names_bound(target))
+        return names
+
+    def module_class_names(self) -> set[str]:
+        return {klass.name for klass in self.classes}
+
+    def tf_function_names(self) -> set[str]:
+        """Names of functions decorated with tf.function, wrapped by it, or bound to its result."""
+        names = set()
+        for func in self.functions:
+            if func.name is not None and any(
+                    self.is_tf_function(d.func if type(d) is ast.Call else d) for d in func.node.decorator_list):
+                names.add(func.name)
+        for node, _ in self.assignments:
+            if type(node) is ast.Assign and type(node.value) is ast.Call and self.is_tf_function(node.value.func):
+                for target in node.targets:
+                    names.update(names_bound(target))
+                for value in _argument_values(node.value):
+                    if type(value) is ast.Name:
+                        names.add(value.id)
+        return names
+
+
+def _argument_values(call: ast.Call) -> Iterator[ast.AST]:
+    for arg in call.args:
+        yield arg.value if type(arg) is ast.Starred else arg
+    for keyword in call.keywords:
+        yield keyword.value
+
+
+def keyword_names(call: ast.Call) -> Iterator[str]:
+    for keyword in call.keywords:
+        if keyword.arg is not None:
+            yield keyword.arg
+
+
+def names_bound(target: ast.AST) -> Iterator[str]:
+    kind = type(target)
+    if kind is ast.Name:
+        yield target.id
+    elif kind is ast.Tuple or kind is ast.List:
+        for element in target.elts:
+            yield from names_bound(element)
+    elif kind is ast.Starred:
+        yield from names_bound(target.value)
+
+
+def walk_own_scope(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
+    """Every node under `nodes`, not descending into nested functions, classes or lambdas."""
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, _SCOPES):
+            stack.extend(ast.iter_child_nodes(node))
