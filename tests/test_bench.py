@@ -19,3 +19,10 @@ def test_bench_smoke():
     for row in ("bare libcst parse", "check cold", "check warm", "flake8 E,F,W,TFN warm", "fix --diff / check",
                 "peak memory (MB)"):
         assert row in proc.stdout, proc.stdout
+
+
+def test_bench_verify_screen_smoke():
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--verify-screen", "--smoke"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "screen verified: identical findings" in proc.stdout, proc.stdout

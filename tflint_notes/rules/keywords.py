@@ -556,8 +556,14 @@ class ReduceWithoutAxis(Rule):
 
     @staticmethod
     def screen(facts: FileFacts) -> bool:
-        return any(name.startswith(("tensorflow.reduce_", "tensorflow.math.reduce_"))
-                   for c in facts.calls for name in facts.canonical_names(c.node.func))
+        for c in facts.calls:
+            node = c.node
+            if len(node.args) >= 2 or any(k.arg in ("axis", "reduction_indices") for k in node.keywords):
+                continue
+            if any(name.startswith(("tensorflow.reduce_", "tensorflow.math.reduce_"))
+                   for name in facts.canonical_names(node.func)):
+                return True
+        return False
     default_enabled = False
     triggers = ("reduce_",)
 

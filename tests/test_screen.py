@@ -1,0 +1,125 @@
+"""The AST screen (tflint_notes/screen.py): it skips files and rules that cannot fire, and never hides a finding.
+
+The property tests (test_properties.py) also compare screened and unscreened findings on every generated
+program; `bench/run.py --verify-screen` does it on the installed keras, tf_keras and tensorflow/python.
+"""
+
+from __future__ import annotations
+
+import libcst
+import pytest
+
+from fixture_cases import FIXTURES, all_cases
+from tflint_notes import engine
+from tflint_notes.engine import Linter, compile_tree
+from tflint_notes.rule import all_rules
+from tflint_notes.screen import FileFacts
+
+RULES = all_rules()
+SCREENED = Linter(RULES)
+UNSCREENED = Linter(RULES, screen=False)
+CASES = all_cases()
+PROGRAMS = sorted(p for p in FIXTURES.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", PROGRAMS, ids=[str(p.relative_to(FIXTURES)) for p in PROGRAMS])
+def test_same_findings_with_and_without_screen(path):
+    text = path.read_text(encoding="utf-8")
+    assert SCREENED.lint(text).diagnostics == UNSCREENED.lint(text).diagnostics
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.expected_marks()], ids=lambda c: c.id)
+def test_each_rule_screen_passes_its_positive_fixtures(case):
+    """The screen itself says "maybe" (not the engine's fail-open path) for every marked rule."""
+    facts = FileFacts(compile_tree(case.before.read_text(encoding="utf-8")))
+    for code in {code for _, code in case.expected_marks()}:
+        screen = RULES[code].screen
+        assert screen is None or screen(facts), code
+
+
+def _count_parses(monkeypatch) -> list:
+    parses = []
+    real = libcst.parse_module
+
+    def counting(text, *args, **kwargs):
+        parses.append(text)
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(engine.cst, "parse_module", counting)
+    return parses
+
+
+CLEAN_TF = '''\
+import numpy as np
+import tensorflow as tf
+
+
+class Scale(tf.keras.layers.Layer):
+    def __init__(self, factor=2.0, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def call(self, inputs, training=None):
+        return inputs * self.factor
+
+
+@tf.function
+def step(x):
+    values = tf.reduce_sum(x, axis=0)
+    return values
+
+
+data = np.arange(10)
+print(step(tf.constant(data)))
+'''
+
+
+def test_clean_tf_file_is_not_parsed(monkeypatch):
+    parses = _count_parses(monkeypatch)
+    assert SCREENED.lint(CLEAN_TF).diagnostics == []
+    assert parses == []
+    assert UNSCREENED.lint(CLEAN_TF).diagnostics == []
+    assert len(parses) == 1  # without the screen the same file is parsed
+
+
+def test_file_with_a_finding_is_parsed_only_with_the_rules_that_may_fire(monkeypatch):
+    text = CLEAN_TF.replace("return inputs * self.factor", "print(inputs)\n        return inputs * self.factor")
+    active = SCREENED.rules.active_for(text)
+    kept = SCREENED.rules.screened(active, compile_tree(text))
+    assert [cls.code for cls in kept] == ["TFN103"]
+    assert [d.code for d in SCREENED.lint(text).diagnostics] == ["TFN103"]
+
+
+def test_aliases_and_graph_reach_through_helpers():
+    text = '''\
+import numpy as onp
+from tensorflow import function as compiled
+
+
+def helper(x):
+    return onp.sqrt(x)
+
+
+@compiled
+def outer(x):
+    return helper(x)
+'''
+    kept = SCREENED.rules.screened(SCREENED.rules.active_for(text), compile_tree(text))
+    assert "TFN101" in [cls.code for cls in kept]
+    assert [d.code for d in SCREENED.lint(text).diagnostics] == ["TFN101"]
+
+
+def test_a_failing_screen_runs_its_rule(monkeypatch):
+    text = CLEAN_TF.replace("return values", "print(values)\n    return values")
+
+    def broken(facts):
+        raise RuntimeError("bug in a screen")
+
+    monkeypatch.setattr(RULES["TFN103"], "screen", staticmethod(broken))
+    assert [d.code for d in Linter(RULES).lint(text).diagnostics] == ["TFN103"]
+
+
+def test_every_rule_with_triggers_or_not_is_screened_or_documented():
+    """A rule without a screen forces a parse of every file its triggers match: only the
+    GradientTape-triggered rules may go without one (they match few files) - today all have one."""
+    assert [code for code, cls in RULES.items() if cls.screen is None] == []
