@@ -646,8 +646,10 @@ def fix_text(linter: Linter, text: str, *, unsafe: bool = False) -> FixOutcome:
     """Apply fixes, re-lint and repeat until nothing changes (bounded)."""
     outcome = FixOutcome(text)
     rejected: set = set()
+    last = None  # the lint of the text as it is now (a file with nothing to fix is linted once)
     for _ in range(MAX_FIX_ROUNDS):
-        diagnostics = outcome._note(linter.lint(outcome.text)).diagnostics
+        last = outcome._note(linter.lint(outcome.text))
+        diagnostics = last.diagnostics
         fixable = [d for d in diagnostics if d.fix is not None and (d.fix.safe or unsafe)
                    and _signature(outcome.text, d) not in rejected]
         if not fixable:
@@ -671,7 +673,8 @@ def fix_text(linter: Linter, text: str, *, unsafe: bool = False) -> FixOutcome:
             break
         outcome.applied.extend(fixable[i] for i in applied)
         outcome.text = new_text
-    final = outcome._note(linter.lint(outcome.text)).diagnostics
+        last = None
+    final = (last if last is not None else outcome._note(linter.lint(outcome.text))).diagnostics
     outcome.remaining = final
     outcome.withheld_unsafe = sum(1 for d in final if d.fix is not None and not d.fix.safe and not unsafe)
     return outcome
