@@ -208,3 +208,29 @@ def test_not_flagged(src):
 
 def test_files_without_tensorflow_are_not_parsed():
     assert LINTER.lint("import numpy as np\ndef f(:\n").diagnostics == []
+
+
+def test_cyclic_local_bases_do_not_hang_method_lookup():
+    """A redefined class name can make the chain of local bases cycle (B -> A -> B)."""
+    from tflint_notes.engine import Linter
+    from tflint_notes.rule import all_rules
+
+    text = '''\
+import tensorflow as tf
+
+
+class A:
+    pass
+
+
+class B(A):
+    @tf.function
+    def step(self, x):
+        print(x)
+        return self.helper(x)
+
+
+class A(B):
+    pass
+'''
+    assert [d.code for d in Linter(all_rules(), screen=False).lint(text).diagnostics] == ["TFN103"]

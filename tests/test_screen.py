@@ -123,3 +123,42 @@ def test_every_rule_with_triggers_or_not_is_screened_or_documented():
     """A rule without a screen forces a parse of every file its triggers match: only the
     GradientTape-triggered rules may go without one (they match few files) - today all have one."""
     assert [code for code, cls in RULES.items() if cls.screen is None] == []
+
+
+def test_tf_function_wrapping_a_method_counts_for_recursion():
+    """tf.function(self.step) makes the method a tf.function; a bare call of its own name inside is flagged."""
+    text = '''\
+import tensorflow as tf
+
+
+def step(x):
+    return x
+
+
+class Trainer:
+    def __init__(self):
+        self.fast = tf.function(self.step)
+
+    def step(self, x):
+        return step(x) + 1
+'''
+    assert SCREENED.lint(text).diagnostics == UNSCREENED.lint(text).diagnostics
+    assert [d.code for d in UNSCREENED.lint(text).diagnostics] == ["TFN109"]
+
+
+def test_starred_class_bases_are_seen_by_the_screen():
+    text = '''\
+import tensorflow as tf
+
+
+class Base(tf.keras.layers.Layer):
+    pass
+
+
+class Head(*Base):
+    def call(self, x):
+        print(x)
+        return x
+'''
+    assert [d.code for d in UNSCREENED.lint(text).diagnostics] == ["TFN103"]
+    assert SCREENED.lint(text).diagnostics == UNSCREENED.lint(text).diagnostics

@@ -818,7 +818,9 @@ class Analysis:
     def _function_named(self, func: FunctionInfo | None, cls: ClassInfo | None, name: str) -> FunctionInfo | None:
         if name.startswith("self."):
             method = name[5:]
-            while cls is not None:
+            seen = set()
+            while cls is not None and id(cls) not in seen:  # redefined names can make base chains cycle
+                seen.add(id(cls))
                 if method in cls.methods:
                     return cls.methods[method]
                 cls = next((self.classes[b[6:]] for b in cls.bases if b.startswith("local:")

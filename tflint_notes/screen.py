@@ -177,7 +177,8 @@ class FileFacts:
             keras: set[Klass] = set()
             pending = []
             for klass in self.classes:
-                bases = [b for b in klass.node.bases if type(b) is not ast.Starred]
+                # `class A(*bases)` is nonsense at runtime, but the analysis reads the starred name too
+                bases = [b.value if type(b) is ast.Starred else b for b in klass.node.bases]
                 if any(is_keras_base(q) for b in bases for q in self.qualnames(b)):
                     keras.add(klass)
                 else:
@@ -289,9 +290,13 @@ class FileFacts:
             if type(node) is ast.Assign and type(node.value) is ast.Call and self.is_tf_function(node.value.func):
                 for target in node.targets:
                     names.update(names_bound(target))
-                for value in _argument_values(node.value):
+        for fact in self.calls:
+            if self.is_tf_function(fact.node.func):
+                for value in _argument_values(fact.node):  # tf.function(f), tf.function(self.f)
                     if type(value) is ast.Name:
                         names.add(value.id)
+                    elif type(value) is ast.Attribute:
+                        names.add(value.attr)
         return names
 
 
