@@ -169,6 +169,10 @@ class FileFacts:
     def is_tf_function(self, expr: ast.AST) -> bool:
         return not self.qualnames(expr).isdisjoint(_TF_FUNCTION_NAMES)
 
+    def decorated_with_tf_function(self, func: Func) -> bool:
+        return func.name is not None and any(
+            self.is_tf_function(d.func if type(d) is ast.Call else d) for d in func.node.decorator_list)
+
     # -- Keras classes and graph code --
 
     def keras_classes(self) -> set[Klass]:
@@ -216,11 +220,7 @@ class FileFacts:
         roots: list[Func] = []
         keras = self.keras_classes()
         for func in self.functions:
-            node = func.node
-            if func.name is not None and func.cls in keras and func.name in _KERAS_GRAPH_METHODS:
-                roots.append(func)
-            elif type(node) is not ast.Lambda and any(
-                    self.is_tf_function(d.func if type(d) is ast.Call else d) for d in node.decorator_list):
+            if (func.cls in keras and func.name in _KERAS_GRAPH_METHODS) or self.decorated_with_tf_function(func):
                 roots.append(func)
         for fact in self.calls:
             call = fact.node
@@ -283,8 +283,7 @@ class FileFacts:
         """Names of functions decorated with tf.function, wrapped by it, or bound to its result."""
         names = set()
         for func in self.functions:
-            if func.name is not None and any(
-                    self.is_tf_function(d.func if type(d) is ast.Call else d) for d in func.node.decorator_list):
+            if self.decorated_with_tf_function(func):
                 names.add(func.name)
         for node, _ in self.assignments:
             if type(node) is ast.Assign and type(node.value) is ast.Call and self.is_tf_function(node.value.func):
