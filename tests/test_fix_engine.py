@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 import libcst as cst
+import pytest
 
 from tflint_notes.engine import Linter, LintResult, apply_edits, fix_text
 from tflint_notes.results import Diagnostic, Edit, Fix
@@ -35,15 +36,56 @@ class _StubLinter:
                                     Fix((Edit(at, at + 10, "("),), True)))
         if "good_target" in text:
             at = text.index("good_target")
-            diags.append(Diagnostic("TFN101", "m", 2, 0, 2, 11, Fix((Edit(at, at + 11, "fine"),), True)))
+            diags.append(Diagnostic("TFN101", "m", 2, 0, 2, 11, Fix((Edit(at, at + 11, "x"),), True)))
         return LintResult(diags)
 
 
 def test_fix_that_would_not_parse_is_dropped_and_reported():
     outcome = fix_text(_StubLinter(), "x = bad_target\ny = good_target\n")
-    assert outcome.text == "x = bad_target\ny = fine\n"
-    assert [why for _, why in outcome.dropped] == ["the fixed code would not parse"]
+    assert outcome.text == "x = bad_target\ny = x\n"
+    [(_, why)] = outcome.dropped
+    assert why.startswith("the fixed code would not compile: ")
     cst.parse_module(outcome.text)
+
+
+class _OneEdit:
+    """Reports one finding whose fix replaces `old` by `new`."""
+
+    def __init__(self, old, new):
+        self.old, self.new = old, new
+
+    def lint(self, text, **_):
+        if self.old not in text:
+            return LintResult([])
+        at = text.index(self.old)
+        return LintResult([Diagnostic("TFN301", "m", 1, at, 1, at, Fix((Edit(at, at + len(self.old), self.new),), True))])
+
+
+@pytest.mark.parametrize("source, old, new, reason", [
+    # ast.parse accepts all of these; the compiler does not
+    ("f(a=1, b=2)\n", "b=2", "a=2", "keyword argument repeated"),
+    ("def f():\n    x = 1\n", "x = 1", "nonlocal y", "no binding for nonlocal 'y' found"),
+    ("x = 1\n", "x = 1", "return 1", "'return' outside function"),
+    # compiles, but reads a name that nothing defines
+    ("import numpy as np\nnp.exp(1)\n", "np.exp", "tf.exp", "would use `tf`, which nothing defines"),
+    ("def f(x):\n    return np.exp(x)\nimport numpy as np\n", "np.exp", "tnp.exp", "`tnp`"),
+])
+def test_the_gate_refuses_code_that_would_fail(source, old, new, reason):
+    outcome = fix_text(_OneEdit(old, new), source)
+    assert outcome.text == source and not outcome.applied
+    [(_, why)] = outcome.dropped
+    assert reason in why
+
+
+@pytest.mark.parametrize("source, old, new", [
+    ("import tensorflow as tf\nimport numpy as np\nnp.exp(1)\n", "np.exp", "tf.exp"),
+    ("def f():\n    global tf\n    import tensorflow as tf\nnp.exp(1)\n", "np.exp", "tf.exp"),  # bound by `global`
+    ("from numpy import *\nexp(1)\n", "exp(1)", "log(1)"),  # a star import may bind anything: not judged
+    ("print(undefined_before)\n", "print", "len"),  # names that were undefined before do not count
+])
+def test_the_gate_lets_working_fixes_through(source, old, new):
+    outcome = fix_text(_OneEdit(old, new), source)
+    assert outcome.dropped == [] and outcome.text == source.replace(old, new, 1)
 
 
 def test_nested_fixes_converge_and_refix_is_a_no_op():

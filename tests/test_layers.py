@@ -99,4 +99,32 @@ def test_trailing_comma_signatures_stay_valid():
         ''')
     fixed = fix_text(LINTER, src).text
     cst.parse_module(fixed)
-    assert "factor, **kwargs,\n" in fixed and 'dtype="float32", **kwargs,\n' in fixed
+    assert "        factor,\n        **kwargs,\n    ):\n" in fixed
+    assert '            dtype="float32",\n            **kwargs,\n        )\n' in fixed
+
+
+LAYOUTS = [
+    # (signature as written, super call as written, signature after, super call after)
+    ("(self, units)", "()", "(self, units, **kwargs)", "(**kwargs)"),
+    ("(self,\n             units,\n             act=None)", "(name='n')",
+     "(self,\n             units,\n             act=None,\n             **kwargs)", "(name='n', **kwargs)"),
+    ("(\n        self,\n        units,\n    )", "(\n            name='n',\n        )",
+     "(\n        self,\n        units,\n        **kwargs,\n    )", "(\n            name='n',\n            **kwargs,\n        )"),
+    ("(self, units,\n             act=None\n             )", "()",
+     "(self, units,\n             act=None, **kwargs\n             )", "(**kwargs)"),
+    ("(self,\n             units,  # how many\n             act=None  # the activation\n             )", "()",
+     "(self,\n             units,  # how many\n             act=None,  # the activation\n             **kwargs\n             )",
+     "(**kwargs)"),
+    ("(self, units=(1), *, act=None)", "()", "(self, units=(1), *, act=None, **kwargs)", "(**kwargs)"),
+    ("(self, units, /)", "()", "(self, units, /, **kwargs)", "(**kwargs)"),
+    ("(self, *args)", "()", "(self, *args, **kwargs)", "(**kwargs)"),
+]
+
+
+@pytest.mark.parametrize("signature, call, signature_after, call_after", LAYOUTS)
+def test_kwargs_fix_follows_the_layout(signature, call, signature_after, call_after):
+    template = ("import tensorflow as tf\n\n\nclass Scale(tf.keras.layers.Layer):\n"
+                "    def __init__{sig}:\n        super().__init__{call}\n        self.units = 2\n")
+    fixed = fix_text(LINTER, template.format(sig=signature, call=call)).text
+    assert fixed == template.format(sig=signature_after, call=call_after)
+    assert not any(line != line.rstrip() for line in fixed.splitlines())  # no trailing whitespace

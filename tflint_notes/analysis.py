@@ -60,6 +60,13 @@ _NON_TENSOR_TF_FUNCTIONS = frozenset(
     }
 )
 _TENSOR_TF_CLASSES = frozenset({"Variable", "SparseTensor", "RaggedTensor", "IndexedSlices"})
+# What a symbolic tf.Tensor has (TF 2.21, `dir(SymbolicTensor)`); `.numpy()` is eager-only.
+TENSOR_ATTRIBUTES = frozenset({
+    "dtype", "shape", "ndim", "get_shape", "set_shape", "name", "ref", "experimental_ref", "eval",
+    "consumers", "device", "graph", "op", "value_index",
+})
+# Calls that need a concrete value and raise on a symbolic tensor while tracing.
+_NEEDS_CONCRETE_VALUE = frozenset({"tensorflow.constant", "tensorflow.compat.v1.constant"})
 
 
 def canonical(qualname: str) -> str:
@@ -325,6 +332,8 @@ class Analysis:
         self._graph_lambda_nodes: dict = {}  # lambda node -> why it is graph code
         self._graph: dict | None = None
         self.current_top: cst.CSTNode | None = None  # set by the walker: the module-level statement
+        self._attribute_of: dict = {}  # call node -> the attribute read from its result (`f(x).astype`)
+        self._argument_of: dict = {}  # call node -> the call that takes its result as an argument
         self.module_imports = self._scan_module_imports(module)
 
     # -- module prescan (cheap: top-level statements only) --
@@ -484,7 +493,14 @@ class Analysis:
         if self.current_function is not None:
             self.current_function.imports.update(_import_aliases(node))
 
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if type(node.value) is cst.Call:
+            self._attribute_of[node.value] = node.attr.value
+
     def visit_Call(self, node: cst.Call) -> None:
+        for arg in node.args:
+            if type(arg.value) is cst.Call:
+                self._argument_of[arg.value] = node
         func = node.func
         qual = self.resolve(func)
         if qual is not None:
@@ -605,6 +621,19 @@ class Analysis:
             if name in func.bound:
                 return None
         return qual
+
+    def needs_array(self, call: cst.Call) -> str | None:
+        """Why the result of `call` must stay a NumPy value (so rewriting it into a TF op would break the
+        code that uses it), or None.  Known when `call` itself is visited (parents are visited first)."""
+        attribute = self._attribute_of.get(call)
+        if attribute is not None and attribute not in TENSOR_ATTRIBUTES:
+            return f"its result is used as a NumPy array (`.{attribute}`), which a tensor is not"
+        consumer = self._argument_of.get(call)
+        if consumer is not None:
+            qual = self.resolve(consumer.func)
+            if qual is not None and canonical(qual) in _NEEDS_CONCRETE_VALUE:
+                return "its result goes to tf.constant(), which cannot take a symbolic tensor"
+        return None
 
     def module_alias(self, module: str) -> str | None:
         """The name under which `module` itself is imported at module level (`import tensorflow as tf`)."""

@@ -380,7 +380,7 @@ def _run(args, settings: Settings) -> int:
 
 def _fix_document(job: Job, linter, path, document, outcome: Outcome):
     result = outcome.result
-    fixed = fix_text(linter, document.text, unsafe=bool(job.settings.unsafe_fixes))
+    fixed = fix_text(linter, document.text, unsafe=bool(job.settings.unsafe_fixes), check=getattr(document, "check", None))
     for diag, why in fixed.dropped:
         start = document.location(diag.line, diag.column)
         cell = f"cell {start.cell}:" if start.cell is not None else ""

@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from tflint_notes.cells import CellProgram
 from tflint_notes.source import SourceError, SourceFile, decode_source, line_starts, split_lines
 
 
@@ -42,19 +43,21 @@ class PythonDocument:
 
 # --- notebooks --------------------------------------------------------------------------------
 
-_CELL_MARK = "# %%tflint-notes-cell {}"
-_CELL_MARK_RE = re.compile(r"^# %%tflint-notes-cell (\d+)\r?\n", re.MULTILINE)
-_MAGIC_TOKEN = "pass  # tflint-notes-magic {}"
-_MAGIC_TOKEN_RE = re.compile(r"pass  # tflint-notes-magic (\d+)")
+_BINDING = re.compile(r"^[ \t]*(?:(?:def|class)[ \t]+(\w+)|(\w+)[ \t]*(?::[^=\n]*)?=(?!=)|import[ \t]+[\w.]+[ \t]+as[ \t]+(\w+)|"
+                      r"import[ \t]+(\w+)|from[ \t]+[\w.]+[ \t]+import[ \t]+(\w+))", re.MULTILINE)
 
 
-def _is_magic(line: str) -> bool:
-    stripped = line.lstrip()
-    return stripped.startswith(("%", "!", "?")) or (stripped.rstrip().endswith("?") and not stripped.startswith("#"))
+def _bound_names(sources: list[str]) -> frozenset:
+    """Names the notebook's code binds at the start of a line (they shadow automagics: `ls = ...`)."""
+    names = set()
+    for source in sources:
+        for match in _BINDING.finditer(source):
+            names.update(g for g in match.groups() if g)
+    return frozenset(names)
 
 
 class NotebookDocument:
-    """An .ipynb file: its code cells, in order, as one program (magics masked)."""
+    """An .ipynb file: its code cells, in order, as one program (IPython syntax masked, see cells.py)."""
 
     kind = "notebook"
 
@@ -72,51 +75,26 @@ class NotebookDocument:
         if not isinstance(cells, list):
             raise SourceError("not a valid notebook: no 'cells' list")
         self.cells = cells
-        self.magics: list[str] = []
-        parts: list[str] = []
-        self.cell_of_line: list[tuple[int, int]] = []  # program line (0-based) -> (cell number, line in cell)
+        code = []
         for index, cell in enumerate(cells):
             if not isinstance(cell, dict) or cell.get("cell_type") != "code":
                 continue
             text = _cell_text(cell)
             if text is None:
                 raise SourceError(f"not a valid notebook: cell {index + 1} has no source")
-            mark = _CELL_MARK.format(index)
-            parts.append(mark + "\n")
-            self.cell_of_line.append((index + 1, 0))
-            masked = self._mask(text)
-            if masked and not masked.endswith("\n"):
-                masked += "\n"
-            parts.append(masked)
-            for number in range(len(split_lines(masked))):
-                self.cell_of_line.append((index + 1, number + 1))
-        self.text = "".join(parts)
-
-    def _mask(self, text: str) -> str:
-        lines = split_lines(text)
-        if lines and lines[0].lstrip().startswith("%%"):
-            masked_all = True
-        else:
-            masked_all = False
-        out = []
-        continued = False
-        for line in lines:
-            body = line.rstrip("\r\n")
-            ending = line[len(body):]
-            if masked_all or continued or _is_magic(body):
-                indent = body[:len(body) - len(body.lstrip())]
-                self.magics.append(body)
-                out.append(f"{indent}{_MAGIC_TOKEN.format(len(self.magics) - 1)}{ending or ''}")
-                continued = body.endswith("\\") and not masked_all
-            else:
-                out.append(line)
-        return "".join(out)
+            code.append((index, text))
+        self.language = _language(self.notebook)
+        if self.language not in (None, "python"):
+            code = []  # an R or Julia notebook: nothing for a Python linter to read
+        self.program = CellProgram(code, _bound_names([text for _, text in code]))
+        self.text = self.program.text
 
     def location(self, line: int, column: int) -> Location:
-        if 0 < line <= len(self.cell_of_line):
-            cell, cell_line = self.cell_of_line[line - 1]
-            return Location(max(cell_line, 1), column, cell)
-        return Location(line, column, None)
+        found = self.program.location(line)
+        if found is None:
+            return Location(line, column, None)
+        index, cell_line = found
+        return Location(cell_line, column, index + 1)
 
     def source_line(self, location: Location) -> str:
         if location.cell is None:
@@ -125,21 +103,14 @@ class NotebookDocument:
         lines = split_lines(text)
         return lines[location.line - 1].rstrip("\r\n") if 0 < location.line <= len(lines) else ""
 
+    def check(self, new_text: str) -> str | None:
+        """The fix gate's extra check: every changed cell must compile on its own."""
+        return self.program.cell_errors(new_text)
+
     def render(self, new_text: str) -> bytes:
         """The notebook with each changed code cell replaced; everything else byte-identical."""
-        pieces = _CELL_MARK_RE.split(new_text)
-        # pieces: [before first mark, index, text, index, text, ...]
-        prefix = pieces[0]
-        new_cells: dict[int, str] = {}
-        for i in range(1, len(pieces), 2):
-            index = int(pieces[i])
-            text = pieces[i + 1]
-            if prefix and not new_cells:
-                text = prefix + text  # e.g. an import added at the very top
-            new_cells[index] = text
         changed = {}
-        for index, text in new_cells.items():
-            restored = _MAGIC_TOKEN_RE.sub(lambda m: self.magics[int(m.group(1))].lstrip(), text)
+        for index, restored in self.program.split(new_text).items():
             original = _cell_text(self.cells[index])
             if original is not None and not original.endswith("\n") and restored.endswith("\n"):
                 restored = restored[:-1]
@@ -158,6 +129,18 @@ class NotebookDocument:
             else:
                 cell["source"] = text
         return dump(self.notebook).encode("utf-8")
+
+
+def _language(notebook: dict) -> str | None:
+    """The notebook's language, lower case, if its metadata says."""
+    metadata = notebook.get("metadata") if isinstance(notebook, dict) else None
+    if not isinstance(metadata, dict):
+        return None
+    for key, field_name in (("language_info", "name"), ("kernelspec", "language")):
+        value = metadata.get(key)
+        if isinstance(value, dict) and isinstance(value.get(field_name), str):
+            return value[field_name].lower()
+    return None
 
 
 def _cell_text(cell: dict) -> str | None:

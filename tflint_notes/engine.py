@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -15,8 +16,10 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
 from tflint_notes.analysis import Analysis
+from tflint_notes.cells import first_plain_cell
 from tflint_notes.cstwalk import child_fields as _child_fields
 from tflint_notes.cstwalk import children as _children
+from tflint_notes.gate import FixGate
 from tflint_notes.noqa import NoqaIndex
 from tflint_notes.results import Diagnostic, Edit, Fix
 from tflint_notes.rule import Candidate, PendingFix, Rule, all_rules
@@ -433,7 +436,7 @@ class Linter:
         positions = Positions(text, module, statement_lines)
         for cand in candidates:
             positions.prepare(cand.top, cand.node)
-        locator = Locator(text, module, positions)
+        locator = Locator(text, module, positions, statement_lines.tree if statement_lines is not None else None)
         out = []
         seen = set()
         for cand in candidates:
@@ -470,22 +473,52 @@ class Linter:
             if extra is None:
                 return None
             edits.extend(extra)
+        safe, description = pending.safe, pending.description
         if pending.add_import:
-            edits.append(_import_insertion(locator.text, locator.module, pending.add_import,
-                                           locator.positions, locator.starts))
-        return Fix(tuple(sorted(edits)), pending.safe, pending.description)
+            insertion = _import_insertion(locator.text, locator.module, pending.add_import,
+                                          locator.positions, locator.starts)
+            if insertion is None or (edits and insertion.start > min(e.start for e in edits)):
+                return None  # no place for the import before the code that needs it
+            edits.append(insertion)
+            root = _imported_module(pending.add_import).split(".", 1)[0]
+            if root not in locator.imported_roots():
+                # A safe fix never adds a dependency: `import keras` must not start to need TensorFlow.
+                safe = False
+                description += f" (adds `{pending.add_import}`: the file did not import {root})"
+        return Fix(tuple(sorted(edits)), safe, description)
+
+
+def _imported_module(import_line: str) -> str:
+    """`tensorflow` of "import tensorflow as tf" / "from tensorflow import keras"."""
+    words = import_line.split()
+    return words[1] if len(words) > 1 else ""
 
 
 class Locator:
     """Offsets and lines of nodes in the source text, for building fix edits."""
 
-    def __init__(self, text: str, module: cst.Module, positions):
+    def __init__(self, text: str, module: cst.Module, positions, tree: ast.Module | None = None):
         self.text = text
         self.module = module
         self.positions = positions
+        self.tree = tree
+        self._roots: set | None = None
         self.starts = line_starts(text)
         match = _NEWLINE.search(text)
         self.newline = match.group(0) if match else "\n"
+
+    def imported_roots(self) -> set:
+        """Top-level packages the file imports anywhere (`tensorflow` for `from tensorflow import keras`)."""
+        if self._roots is None:
+            tree = self.tree if self.tree is not None else compile_tree(self.text)
+            roots = set()
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    roots.update(alias.name.split(".", 1)[0] for alias in node.names)
+                elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                    roots.add(node.module.split(".", 1)[0])
+            self._roots = roots
+        return self._roots
 
     def offset(self, pos) -> int:
         return self.starts[pos.line - 1] + pos.column
@@ -499,6 +532,10 @@ class Locator:
 
     def last_line(self, node: cst.CSTNode) -> int:
         return self.positions[node].end.line
+
+    def line_of(self, offset: int) -> int:
+        """The 1-based line holding character `offset`."""
+        return bisect.bisect_right(self.starts, offset)
 
     def line_start(self, line: int) -> int:
         """Offset where 1-based `line` starts (len(text) past the end)."""
@@ -565,29 +602,67 @@ def _strip_parens(node: cst.CSTNode) -> cst.CSTNode:
     return node.with_changes(lpar=[], rpar=[]) if getattr(node, "lpar", None) else node
 
 
-def _import_insertion(text: str, module: cst.Module, line: str, positions, starts) -> Edit:
-    """Insert `line` after the last import of the module's leading block (docstring, imports)."""
+_CODING = re.compile(r"^[ \t\f]*#.*?coding[:=]")
+
+
+def _is_docstring(stmt: cst.CSTNode) -> bool:
+    return (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Expr)
+            and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString)))
+
+
+def _import_insertion(text: str, module: cst.Module, line: str, positions, starts) -> Edit | None:
+    """Where an added import goes: after the module's leading block (docstring, `from __future__`, imports),
+    else before its first statement, below the shebang and encoding lines.  In a notebook program, into the
+    first plain Python cell (none: no place, None)."""
+    newline = "\r\n" if "\r\n" in text else ("\r" if "\r" in text else "\n")
+    region = first_plain_cell(text)
+    if region == (-1, -1):
+        return None
+    low, high = region if region is not None else (0, len(text))
+
+    def offset(stmt) -> int:
+        return starts[positions[stmt].start.line - 1]
+
+    statements = [stmt for stmt in module.body if low <= offset(stmt) < high]
     anchor = None
-    for stmt in module.body:
+    for index, stmt in enumerate(statements):
         if isinstance(stmt, cst.SimpleStatementLine):
             if all(isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body):
                 anchor = stmt
                 continue
-            if anchor is None and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Expr) and isinstance(
-                    stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString)):
-                anchor = stmt  # module docstring
+            if anchor is None and index == 0 and _is_docstring(stmt):
+                anchor = stmt
                 continue
         elif isinstance(stmt, cst.Try) and anchor is not None:
             continue  # `try: import x except ImportError: ...` inside the import block
         break
-    newline = "\r\n" if "\r\n" in text else ("\r" if "\r" in text else "\n")
-    if anchor is None:
-        return Edit(0, 0, line + newline)
-    end_line = positions[anchor].end.line
-    if end_line < len(starts):
-        at = starts[end_line]
-        return Edit(at, at, line + newline)
-    return Edit(len(text), len(text), newline + line + newline)
+    if anchor is not None:
+        end_line = positions[anchor].end.line
+        if end_line < len(starts):
+            at = starts[end_line]
+            return Edit(at, at, line + newline)
+        return Edit(len(text), len(text), newline + line + newline)
+    if not statements:
+        return None
+    first = statements[0]
+    spacing = newline * (3 if isinstance(first, (cst.FunctionDef, cst.ClassDef)) else 2)
+    if region is not None:
+        return Edit(low, low, line + spacing)
+    first_line = positions[first].start.line
+    lines = [text[starts[i]:starts[i + 1] if i + 1 < len(starts) else len(text)] for i in range(first_line - 1)]
+    header = 0  # the shebang and encoding lines stay first
+    for number, content in enumerate(lines[:2], 1):
+        if (number == 1 and content.startswith("#!")) or _CODING.match(content):
+            header = number
+    block = first_line
+    while block - 1 > header and lines[block - 2].lstrip().startswith("#"):
+        block -= 1  # the comment block directly above the first statement belongs to it ...
+    if block - 1 > header and not lines[block - 2].strip():
+        at_line = block  # ... unless it is the file's header: then the import goes below it
+    else:
+        at_line = first_line
+    at = starts[at_line - 1]
+    return Edit(at, at, line + spacing)
 
 
 # --- applying fixes ---------------------------------------------------------------------------
@@ -634,16 +709,13 @@ def apply_edits(text: str, fixes: list[Fix]) -> tuple[str, list[int]]:
     return text, sorted(applied)
 
 
-def _parses(text: str) -> bool:
-    try:
-        cst.parse_module(text)
-        return True
-    except (cst.ParserSyntaxError, RecursionError):
-        return False
+def fix_text(linter: Linter, text: str, *, unsafe: bool = False, check=None) -> FixOutcome:
+    """Apply fixes, re-lint and repeat until nothing changes (bounded).
 
-
-def fix_text(linter: Linter, text: str, *, unsafe: bool = False) -> FixOutcome:
-    """Apply fixes, re-lint and repeat until nothing changes (bounded)."""
+    Every round's result passes the fix gate (gate.py): it compiles and reads no module name that
+    nothing defines, where the original did not; `check(text)` may refuse more (a notebook compiles
+    each cell).  A fix refused on its own is dropped and reported; fixes refused only together are
+    applied one per round."""
     outcome = FixOutcome(text)
     rejected: set = set()
     last = None  # the lint of the text as it is now (a file with nothing to fix is linted once)
@@ -654,21 +726,22 @@ def fix_text(linter: Linter, text: str, *, unsafe: bool = False) -> FixOutcome:
                    and _signature(outcome.text, d) not in rejected]
         if not fixable:
             break
+        gate = FixGate(outcome.text, check)
         new_text, applied = apply_edits(outcome.text, [d.fix for d in fixable])
-        if not _parses(new_text):
-            # find the culprits one by one; keep the rest
+        if gate.refusal(new_text) is not None:
             good = []
             for d in fixable:
                 single, _ = apply_edits(outcome.text, [d.fix])
-                if _parses(single):
+                why = gate.refusal(single)
+                if why is None:
                     good.append(d)
                 else:
                     rejected.add(_signature(outcome.text, d))
-                    outcome.dropped.append((d, "the fixed code would not parse"))
+                    outcome.dropped.append((d, why))
             new_text, applied = apply_edits(outcome.text, [d.fix for d in good])
             fixable = good
-            if not _parses(new_text):  # fixes fine alone, broken together: apply one per round
-                new_text, applied = apply_edits(outcome.text, [good[0].fix]) if good else (outcome.text, [])
+            if good and gate.refusal(new_text) is not None:  # fine alone, refused together: one per round
+                new_text, applied = apply_edits(outcome.text, [good[0].fix])
         if new_text == outcome.text:
             break
         outcome.applied.extend(fixable[i] for i in applied)

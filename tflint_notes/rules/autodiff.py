@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from tflint_notes.analysis import canonical, names_bound_by_target
-from tflint_notes.fixes import append_arg, keyword_arg
+from tflint_notes.fixes import append_call_argument
 from tflint_notes.results import Edit
 from tflint_notes.rule import PendingFix, Replacement, Rule
 from tflint_notes.screen import FileFacts
@@ -428,8 +428,8 @@ class TapeReused(_AutodiffRule):
         explicit = next((a for a in creation.args if a.keyword is not None and a.keyword.value == "persistent"), None)
         if explicit is not None:
             return PendingFix([Replacement(explicit.value, "True")], safe=True, description="persistent=True")
-        new_call = append_arg(creation, keyword_arg("persistent", cst.Name("True")))
-        return PendingFix([Replacement(creation, new_call)], safe=True, description="persistent=True")
+        return PendingFix([], safe=True, description="persistent=True",
+                          build_edits=lambda loc: append_call_argument(loc, creation, "persistent=True"))
 
 
 class TargetOutsideTape(_AutodiffRule):

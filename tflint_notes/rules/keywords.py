@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import collections
 import functools
 import json
 import re
@@ -247,15 +248,20 @@ class MisspelledKeyword(Rule):
             return
         name, accepted, describe = target
         passed = {a.keyword.value for a in keywords}
+        suggestions = []
         for arg in keywords:
             word = arg.keyword.value
             if word in accepted or (name is not None and tf1_keyword(name, word) is not None):
                 continue
             best = closest(word, accepted)
-            if best is None:
-                continue
-            fix = None if best in passed else PendingFix([Replacement(arg.keyword, best)], safe=True,
-                                                         description=f"rename to {best}=")
+            if best is not None:
+                suggestions.append((arg, word, best))
+        wanted = collections.Counter(best for _, _, best in suggestions)
+        for arg, word, best in suggestions:
+            # Two keywords near the same name (`d_optimizer=`, `g_optimizer=`): renaming both would repeat
+            # the keyword, renaming one is a guess.
+            fix = None if best in passed or wanted[best] > 1 else PendingFix(
+                [Replacement(arg.keyword, best)], safe=True, description=f"rename to {best}=")
             if name is None:
                 message = (f"`{word}=` is not a keyword of {describe}; did you mean `{best}=`? Keras 3 "
                            f"Sequential/functional models and layers whose call takes **kwargs accept it "

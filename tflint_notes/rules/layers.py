@@ -9,7 +9,7 @@ import libcst as cst
 
 from tflint_notes.analysis import ClassInfo, FunctionInfo, canonical, is_keras_base, names_bound_by_target
 from tflint_notes.cstwalk import children
-from tflint_notes.fixes import append_arg
+from tflint_notes.fixes import append_call_argument, append_item, bracket_after, item_end
 from tflint_notes.results import Edit
 from tflint_notes.rule import PendingFix, Rule
 from tflint_notes.screen import FileFacts, walk_own_scope
@@ -582,8 +582,54 @@ def _super_init_calls(func: cst.FunctionDef, cls: ClassInfo) -> list[cst.Call]:
     return [n for n in _walk_body(func.body) if isinstance(n, cst.Call) and _is_super_method_call(n, "__init__", names)]
 
 
-def _params_with_kwargs(loc, func: cst.FunctionDef) -> Edit | None:
-    """The edit adding `**kwargs` as the last parameter (shared by TFN203 and TFN204, so identical)."""
+def _first_base_is_keras(ctx, cls: ClassInfo) -> bool:
+    """Does `super().__init__` of this class reach Keras?  Only if the first base (the next class in the
+    MRO) is a Keras class: `class T(Base, keras.Model)` sends `super().__init__(**kwargs)` to `Base`."""
+    first = next((arg.value for arg in cls.node.bases if arg.keyword is None), None)
+    if first is None:
+        return False
+    if isinstance(first, cst.Name) and first.value in ctx.classes:
+        return ctx.class_is_keras(ctx.classes[first.value])
+    return is_keras_base(ctx.resolve(first))
+
+
+def _reaches_keras(ctx, cls: ClassInfo, call: cst.Call) -> bool:
+    """Is this `super().__init__(...)` / `Base.__init__(self, ...)` call one that ends in Keras's own __init__?"""
+    target = call.func.value
+    if isinstance(target, cst.Call):  # super() or super(Cls, self)
+        args = target.args
+        if args and not (isinstance(args[0].value, cst.Name) and args[0].value.value == cls.name):
+            return False  # super(Other, self): skips part of the MRO on purpose
+        return _first_base_is_keras(ctx, cls)
+    if isinstance(target, cst.Name) and target.value in ctx.classes:
+        return ctx.class_is_keras(ctx.classes[target.value])
+    return is_keras_base(ctx.resolve(target))
+
+
+# Attributes that Layer.__init__ sets up: an __init__ that assigns them builds the layer's state itself.
+_LAYER_STATE = frozenset({
+    "_name", "built", "_built", "_trainable", "_trainable_weights", "_non_trainable_weights", "_layers",
+    "_dtype", "_dtype_policy", "_scope", "_obj_reference_counts_dict", "_self_setattr_tracking", "_tracker",
+    "_inbound_nodes", "_outbound_nodes", "_losses", "_metrics", "_updates",
+})
+
+
+def _manual_init(ctx, cls: ClassInfo, func: cst.FunctionDef) -> str | None:
+    """Why inserting `super().__init__(**kwargs)` could change what this class deliberately does, or None."""
+    if not _first_base_is_keras(ctx, cls):
+        return "super() would call the first base class, which is not a Keras class"
+    if any(name in cls.methods for name in ("__call__", "__setattr__", "__new__")):
+        return "the class replaces Layer.__call__/__setattr__ and may not use the Layer machinery"
+    for node in _walk_body(func.body):
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "__init__":
+            return "__init__ initialises the object through another class"
+    if _self_attrs_assigned(func.body) & _LAYER_STATE:
+        return "__init__ sets up the Layer state itself"
+    return None
+
+
+def _params_with_kwargs(loc, func: cst.FunctionDef) -> list[Edit] | None:
+    """The edits adding `**kwargs` as the last parameter (shared by TFN203 and TFN204, so identical)."""
     params = func.params
     if _var_keyword(func) is not None:
         return None
@@ -591,20 +637,21 @@ def _params_with_kwargs(loc, func: cst.FunctionDef) -> Edit | None:
     if any(p.name.value == "kwargs" for p in every) or isinstance(params.star_arg, cst.Param) and (
             params.star_arg.name.value == "kwargs"):
         return None
-    new_param = cst.Param(cst.Name("kwargs"), star="**")
-    last = params.star_arg if isinstance(params.star_arg, cst.Param) and not params.kwonly_params else (
-        every[-1] if every else None)
-    if last is not None and isinstance(last.comma, cst.Comma):
-        # keep a trailing comma last: `act=None,\n)` -> `act=None, **kwargs,\n)`
-        new_param = new_param.with_changes(comma=last.comma)
-        replaced = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        params = params.deep_replace(last, replaced)
-    new_params = params.with_changes(star_kwarg=new_param)
     if not every and not isinstance(params.star_arg, cst.Param):
         return None  # `def __init__():` has no self: not a method we understand
-    start, end = loc.span(func.params)
-    code = loc.code_like(func.params, new_params)
-    return None if code is None else Edit(start, end, code)
+    items = [*params.posonly_params]
+    if isinstance(params.posonly_ind, cst.ParamSlash):
+        items.append(params.posonly_ind)
+    items.extend(params.params)
+    if isinstance(params.star_arg, (cst.Param, cst.ParamStar)):
+        items.append(params.star_arg)
+    items.extend(params.kwonly_params)
+    open_offset = bracket_after(loc.text, loc.span(func.name)[1], "(")
+    end = item_end(loc, items[-1])
+    close = bracket_after(loc.text, end, ")") if end is not None else None
+    if open_offset is None or close is None:
+        return None
+    return append_item(loc, items, open_offset, close, "**kwargs") or None
 
 
 class InitDropsKwargs(_LayerRule):
@@ -685,32 +732,29 @@ class InitDropsKwargs(_LayerRule):
             message = (f"{cls.name}.__init__ accepts **{var_kw} but does not pass them to super().__init__: "
                        f"name=, dtype=, trainable= are silently dropped; call super().__init__(**{var_kw})")
         kw = var_kw or "kwargs"
-        not_forwarding = [c for c in supers if c not in forwarding]
+        # Forward only into calls that end in Keras: a non-Keras base's __init__ may not take name=/dtype=.
+        targets = [c for c in supers if c not in forwarding and _reaches_keras(self.ctx, cls, c)]
 
         def edits(loc) -> list[Edit] | None:
             out = []
-            params_edit = _params_with_kwargs(loc, node)
             if var_kw is None:
-                if params_edit is None:
+                params_edits = _params_with_kwargs(loc, node)
+                if params_edits is None:
                     return None
-                out.append(params_edit)
-            for call in not_forwarding:
+                out.extend(params_edits)
+            for call in targets:
                 if any(a.star == "**" for a in call.args):
                     return None
-                edit = _append_arg(loc, call, cst.Arg(cst.Name(kw), star="**"))
-                if edit is None:
+                added = append_call_argument(loc, call, f"**{kw}")
+                if added is None:
                     return None
-                out.append(edit)
+                out.extend(added)
             return out
 
-        self.report(node.name, message, fix=PendingFix([], safe=True, description="accept and forward **kwargs",
-                                                       build_edits=edits))
-
-
-def _append_arg(loc, call: cst.Call, arg: cst.Arg) -> Edit | None:
-    start, end = loc.span(call)
-    code = loc.code_like(call, append_arg(call, arg))
-    return None if code is None else Edit(start, end, code)
+        fix = None
+        if targets:
+            fix = PendingFix([], safe=True, description="accept and forward **kwargs", build_edits=edits)
+        self.report(node.name, message, fix=fix)
 
 
 class MissingSuperInit(_LayerRule):
@@ -772,16 +816,17 @@ class MissingSuperInit(_LayerRule):
             return
         kw = _var_keyword(node) or "kwargs"
         body = _statements(node)
+        withheld = _manual_init(self.ctx, cls, node)
 
         def edits(loc) -> list[Edit] | None:
             if not body:
                 return None
             out = []
             if _var_keyword(node) is None:
-                params_edit = _params_with_kwargs(loc, node)
-                if params_edit is None:
+                params_edits = _params_with_kwargs(loc, node)
+                if params_edits is None:
                     return None
-                out.append(params_edit)
+                out.extend(params_edits)
             rest = body[1:] if _is_docstring(body[0]) else body
             if rest:
                 anchor = rest[0]
@@ -794,9 +839,14 @@ class MissingSuperInit(_LayerRule):
             out.append(Edit(at, at, f"{indent}super().__init__(**{kw}){loc.newline}"))
             return out
 
-        self.report(node.name, f"{cls.name}.__init__ never calls super().__init__(): the layer fails with "
-                               f"RuntimeError when used; call super().__init__(**{kw}) first",
-                    fix=PendingFix([], safe=True, description="call super().__init__ first", build_edits=edits))
+        message = (f"{cls.name}.__init__ never calls super().__init__(): the layer fails with RuntimeError when "
+                   f"used; call super().__init__(**{kw}) first")
+        fix = None
+        if withheld is None:
+            fix = PendingFix([], safe=True, description="call super().__init__ first", build_edits=edits)
+        else:
+            message += f" (no automatic fix: {withheld})"
+        self.report(node.name, message, fix=fix)
 
 
 # --- TFN205 -----------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ import ast
 import libcst as cst
 
 from tflint_notes.analysis import canonical, names_bound_by_target
-from tflint_notes.fixes import append_arg, keyword_arg
-from tflint_notes.rule import PendingFix, Replacement, Rule
+from tflint_notes.fixes import append_call_argument
+from tflint_notes.rule import PendingFix, Rule
 from tflint_notes.screen import FileFacts
 
 
@@ -246,8 +246,8 @@ class FrozenBaseTrainingMode(_ModelFacts):
             return
         if any(a.keyword is not None and a.keyword.value == "training" for a in node.args) or not node.args:
             return
-        new_call = append_arg(node, keyword_arg("training", cst.Name("False")))
-        fix = PendingFix([Replacement(node, new_call)], safe=True, description="pass training=False")
+        fix = PendingFix([], safe=True, description="pass training=False",
+                         build_edits=lambda loc: append_call_argument(loc, node, "training=False"))
         self.report(node, f"{node.func.value} is a frozen pretrained model called without training=False: once "
                           f"unfrozen for fine-tuning its BatchNormalization layers update their statistics and wreck "
                           f"the pretrained features; call {node.func.value}(..., training=False)", fix=fix)

@@ -155,6 +155,8 @@ class NumpyOnTensorInGraph(Rule):
                 advice = f"{name}.experimental.numpy.{fname}(...) (same semantics, runs in graph)"
         if advice is None:
             advice = "TensorFlow ops, or wrap the NumPy code in tf.py_function"
+        if fix is not None and self.ctx.needs_array(node) is not None:
+            fix = None  # `np.clip(t, 0, 255).astype(np.uint8)`: a tensor has no .astype
         self.report(node, f"{callee}() on a tensor inside {{context}} fails at trace time; use {advice}",
                     fix=fix, in_graph=True, evidence=evidence, requires_tensor=True)
 
@@ -331,7 +333,7 @@ class RandomInGraph(Rule):
             return  # seeding, or a generator with a fixed seed: deterministic by design
         callee = cst.Module(body=[]).code_for_node(node.func)
         alias = self.module_alias_for("tensorflow", "tf")
-        fix = self._fix(node, qual, alias) if alias is not None else None
+        fix = self._fix(node, qual, alias) if alias is not None and self.ctx.needs_array(node) is None else None
         self.report(node, f"{callee}() in {{context}} runs once at trace time: every call reuses the same value; "
                           f"use tf.random.*", fix=fix, in_graph=True)
 
@@ -485,7 +487,9 @@ class NumpyMethodInGraph(Rule):
         evidence = self.ctx.evidence(func.value)
         if evidence is None:
             return
-        fix = PendingFix([Replacement(node, func.value)], safe=False, description="drop .numpy()")
+        fix = None
+        if self.ctx.needs_array(node) is None:
+            fix = PendingFix([Replacement(node, func.value)], safe=False, description="drop .numpy()")
         self.report(node, ".numpy() on a tensor in {context} fails while tracing (symbolic tensors have no "
                           "value); keep it a tensor and use TF ops", fix=fix, in_graph=True, evidence=evidence,
                     requires_tensor=True)
