@@ -18,13 +18,21 @@ import traceback
 
 
 def run_notebook(path: str) -> None:
-    """Execute a notebook's code cells in order, like Jupyter would (IPython magics skipped)."""
-    from tflint_notes.documents import NotebookDocument
+    """Execute a notebook's code cells in order in IPython, as Jupyter does (magics and shell escapes run)."""
+    from IPython.core.interactiveshell import InteractiveShell
 
-    with open(path, "rb") as handle:
-        document = NotebookDocument(path, handle.read())
-    namespace = {"__name__": "__main__"}
-    exec(compile(document.text, path, "exec"), namespace)
+    with open(path, encoding="utf-8") as handle:
+        notebook = json.load(handle)
+    shell = InteractiveShell.instance()
+    shell.reset(new_session=False)
+    for number, cell in enumerate(notebook["cells"], 1):
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        result = shell.run_cell(source, silent=True)
+        error = result.error_before_exec or result.error_in_exec
+        if error is not None:
+            raise error.with_traceback(error.__traceback__) if error.__traceback__ else error
 
 
 def main() -> None:

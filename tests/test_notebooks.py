@@ -83,3 +83,66 @@ def test_broken_notebooks_are_clear_errors(tmp_path, monkeypatch, capsys):
     assert "bad.ipynb: error: not a valid notebook: JSON error at line 1" in err
     assert "syntax.ipynb:cell 2:1:" in err and "syntax error" in err
     assert "Traceback" not in err
+
+
+MAGICS_BEFORE = FIXTURES / "notebooks" / "magics_before.ipynb"
+MAGICS_AFTER = FIXTURES / "notebooks" / "magics_after_unsafe.ipynb"
+
+
+def _notebook(tmp_path, cells, metadata=None):
+    data = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                       "source": source.splitlines(keepends=True)} for source in cells],
+            "metadata": metadata or {"language_info": {"name": "python"}}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps(data, indent=1) + "\n")
+    return path
+
+
+def test_ipython_syntax_is_read_not_refused(tmp_path, monkeypatch, capsys):
+    """Cell magics with indented bodies, `!cmd \\` continuations, `x = !cmd`, continuation lines starting
+    with `% (` / `!= (`, an indented cell and an automagic: all valid in Jupyter, all read."""
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(MAGICS_BEFORE, tmp_path / "nb.ipynb")
+    code, out, err = run(capsys, "check", "--no-cache", "nb.ipynb")
+    assert err == "" and code == 1
+    # the finding is inside a %%time cell: its body is Python and is linted
+    assert out.splitlines()[0].startswith("nb.ipynb:cell 7:4:9: TFN103 print() in Keras Shift.call")
+
+
+def test_an_added_import_goes_into_the_first_plain_python_cell(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(MAGICS_BEFORE, tmp_path / "nb.ipynb")
+    code, out, _ = run(capsys, "fix", "--no-cache", "nb.ipynb")
+    assert "1 unsafe fix(es) withheld" in out  # adding `import tensorflow` to a Keras-only notebook is unsafe
+    assert (tmp_path / "nb.ipynb").read_bytes() == MAGICS_BEFORE.read_bytes()
+    assert run(capsys, "fix", "--no-cache", "--unsafe-fixes", "nb.ipynb")[0] == 0
+    assert (tmp_path / "nb.ipynb").read_bytes() == MAGICS_AFTER.read_bytes()
+    after = json.loads(MAGICS_AFTER.read_text())
+    assert after["cells"][0]["source"][0] == "%%capture\n"  # not above the cell magic
+    assert "".join(after["cells"][2]["source"]) == "import numpy as np\nimport keras\nimport tensorflow as tf\n"
+
+
+def test_no_plain_cell_means_no_import_and_no_fix(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    path = _notebook(tmp_path, ["%%time\nimport keras\nclass L(keras.layers.Layer):\n    def call(self, x):\n"
+                                "        print(x)\n        return x\n"])
+    before = path.read_bytes()
+    code, out, _ = run(capsys, "fix", "--no-cache", "--unsafe-fixes", "nb.ipynb")
+    assert code == 1 and "TFN103" in out and path.read_bytes() == before
+
+
+def test_notebooks_in_other_languages_are_not_read(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    _notebook(tmp_path, ["library(keras)\nmodel <- keras_model_sequential()\n"],
+              metadata={"kernelspec": {"language": "R", "name": "ir"}, "language_info": {"name": "R"}})
+    assert run(capsys, "check", "--no-cache", "nb.ipynb")[:2] == (0, "All checks passed.\n")
+
+
+def test_a_fix_must_leave_every_cell_compiling():
+    from tflint_notes.cells import CellProgram
+
+    program = CellProgram([(0, "x = (1,\n"), (1, "     2)\n")])  # each cell is broken on its own
+    assert program.cell_errors(program.text) is not None
+    fine = CellProgram([(0, "x = 1\n"), (3, "%%time\ny = 2\n")])
+    assert fine.cell_errors(fine.text) is None
+    assert "before the first cell" in fine.cell_errors("z = 0\n" + fine.text)

@@ -113,3 +113,75 @@ async def test_syntax_errors_and_non_tf_documents_are_quiet(client: LanguageClie
     await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
     assert list(client.diagnostics[plain]) == []
     assert not [m for m in client.messages if m.type == types.MessageType.Error]
+
+
+NOTEBOOK_CELLS = [
+    "%%capture\n!echo installing\n",
+    "import numpy as np\nimport keras\n",
+    "!echo one \\\n    two\nfiles = !ls\n",
+    "%%time\nclass Shift(keras.layers.Layer):\n    def call(self, x):\n        print('x =', x)\n"
+    "        return np.exp(x)\n",
+]
+
+
+def _open_notebook(client: LanguageClient, name: str, cells: list[str]) -> tuple[str, list[str]]:
+    uri = (Path(client.root) / name).as_uri()
+    cell_uris = [f"vscode-notebook-cell:{uri}#cell{i}" for i in range(len(cells))]
+    client.notebook_document_did_open(types.DidOpenNotebookDocumentParams(
+        notebook_document=types.NotebookDocument(
+            uri=uri, notebook_type="jupyter-notebook", version=1,
+            cells=[types.NotebookCell(kind=types.NotebookCellKind.Code, document=c) for c in cell_uris]),
+        cell_text_documents=[types.TextDocumentItem(uri=c, language_id="python", version=1, text=text)
+                             for c, text in zip(cell_uris, cells)]))
+    return uri, cell_uris
+
+
+async def _diagnostics_for(client: LanguageClient, uri: str):
+    for _ in range(20):
+        if uri in client.diagnostics:
+            return client.diagnostics[uri]
+        await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    raise AssertionError(f"no diagnostics for {uri}")
+
+
+async def test_notebook_cells_get_their_own_diagnostics_and_fixes(client: LanguageClient):
+    uri, cells = _open_notebook(client, "nb.ipynb", NOTEBOOK_CELLS)
+    found = await _diagnostics_for(client, cells[3])
+    await _diagnostics_for(client, cells[1])
+    assert sorted(d.code for d in found) == ["TFN101", "TFN103"]
+    tfn103 = next(d for d in found if d.code == "TFN103")
+    assert tfn103.range.start == types.Position(line=3, character=8)  # line 4 of the cell, IPython lines kept
+    assert list(client.diagnostics[cells[1]]) == [] and list(client.diagnostics[cells[2]]) == []
+
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=cells[3]), range=tfn103.range,
+        context=types.CodeActionContext(diagnostics=[tfn103])))
+    fix = next(a for a in actions if a.title.startswith("Fix TFN103"))
+    assert "unsafe" in fix.title  # it adds `import tensorflow as tf` to a Keras-only notebook
+    changes = fix.edit.changes
+    assert set(changes) == {cells[1], cells[3]}  # the import goes into the first plain Python cell
+    assert _apply(NOTEBOOK_CELLS[1], changes[cells[1]]) == "import numpy as np\nimport keras\nimport tensorflow as tf\n"
+    assert "        tf.print('x =', x)\n" in _apply(NOTEBOOK_CELLS[3], changes[cells[3]])
+
+    # editing a cell re-lints the notebook
+    fixed_cell = NOTEBOOK_CELLS[3].replace("np.exp(x)", "keras.ops.exp(x)")
+    client.notebook_document_did_change(types.DidChangeNotebookDocumentParams(
+        notebook_document=types.VersionedNotebookDocumentIdentifier(uri=uri, version=2),
+        change=types.NotebookDocumentChangeEvent(cells=types.NotebookDocumentCellChanges(text_content=[
+            types.NotebookDocumentCellContentChanges(
+                document=types.VersionedTextDocumentIdentifier(uri=cells[3], version=2),
+                changes=[types.TextDocumentContentChangeWholeDocument(text=fixed_cell)])]))))
+    for _ in range(20):
+        await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        if [d.code for d in client.diagnostics[cells[3]]] == ["TFN103"]:
+            break
+    assert [d.code for d in client.diagnostics[cells[3]]] == ["TFN103"]
+
+    client.notebook_document_did_close(types.DidCloseNotebookDocumentParams(
+        notebook_document=types.NotebookDocumentIdentifier(uri=uri),
+        cell_text_documents=[types.TextDocumentIdentifier(uri=c) for c in cells]))
+    for _ in range(20):
+        await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        if list(client.diagnostics[cells[3]]) == []:
+            break
+    assert list(client.diagnostics[cells[3]]) == []

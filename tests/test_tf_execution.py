@@ -22,6 +22,8 @@ pytestmark = pytest.mark.tf
 CASES = all_cases()
 NOTEBOOK_BEFORE = FIXTURES / "notebooks" / "augment_before.ipynb"
 NOTEBOOK_AFTER = FIXTURES / "notebooks" / "augment_after.ipynb"
+MAGICS_BEFORE = FIXTURES / "notebooks" / "magics_before.ipynb"
+MAGICS_AFTER = FIXTURES / "notebooks" / "magics_after_unsafe.ipynb"
 FLAVOURS = {"keras3": "0", "tf_keras": "1"}
 
 
@@ -29,7 +31,8 @@ FLAVOURS = {"keras3": "0", "tf_keras": "1"}
 def run(request, tmp_path_factory):
     flavour = request.param
     out = tmp_path_factory.mktemp(flavour) / "results.json"
-    files = [str(p) for case in CASES for p in case.programs()] + [str(NOTEBOOK_BEFORE), str(NOTEBOOK_AFTER)]
+    files = [str(p) for case in CASES for p in case.programs()] + [str(p) for p in (
+        NOTEBOOK_BEFORE, NOTEBOOK_AFTER, MAGICS_BEFORE, MAGICS_AFTER)]
     env = dict(os.environ, TF_USE_LEGACY_KERAS=FLAVOURS[flavour], TF_CPP_MIN_LOG_LEVEL="2",
                CUDA_VISIBLE_DEVICES="-1", PYTHONHASHSEED="0")
     proc = subprocess.run([sys.executable, str(ROOT / "tests" / "fixture_runner.py"), str(out), *files],
@@ -80,3 +83,12 @@ def test_notebook_runs_after_fixing(run):
     assert "Cannot convert a symbolic" in before["message"]
     after = _result(run, NOTEBOOK_AFTER)
     assert after["status"] == "pass", after.get("traceback")
+
+
+def test_ipython_syntax_notebook_runs_before_and_after_fixing(run):
+    """The notebook of IPython shapes (cell magics, `!` continuations, `x = !ls`, an indented cell, an
+    automagic) runs in IPython as written, and still runs after the fix added `import tensorflow as tf`
+    to its first plain cell and turned print into tf.print inside the %%time cell."""
+    for path in (MAGICS_BEFORE, MAGICS_AFTER):
+        result = _result(run, path)
+        assert result["status"] == "pass", f"{path.name}: {result.get('traceback')}"

@@ -46,6 +46,7 @@ LINE_MAGICS = frozenset({
     "tensorboard",
 })
 _ESCAPES = ("!", "?", "%", ",", ";", "/")
+_OPERATORS = ("!=", "%=", "/=", "//")  # tokens that start with an escape character but are Python
 _PROMPT = re.compile(r"^(?:\s*>>>( |$)|((\[nav\]|\[ins\])? )?In \[\d+\]: )")
 _AUTOMAGIC = re.compile(r"^\s*([\w.*]+)(.*)$", re.DOTALL)
 _CELL_MAGIC = re.compile(r"^%%(\w*)")
@@ -159,11 +160,26 @@ def _assign_magic(line: str) -> bool:
 
 def _is_magic_start(line: str) -> bool:
     stripped = line.lstrip(" \t")
-    if stripped.startswith(_ESCAPES):
+    if stripped.startswith(_ESCAPES) and not stripped.startswith(_OPERATORS):
         return True
     if _assign_magic(line):
         return True
     return _first_code(line).endswith("?")
+
+
+def _dedents(lines: list[str]) -> bool:
+    """Would IPython dedent these lines (they share an indentation) into code that needs a block?"""
+    text = "".join(lines)
+    code = [i for i, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#")]
+    if not code:
+        return False
+    dedented = textwrap.dedent(text)
+    if dedented == text:
+        return False
+    # The `if True:` block starts at the first code line: it must sit at the common indentation (if it is
+    # indented deeper, IPython's dedented cell fails with "unexpected indent", and so must ours).
+    first = split_lines(dedented)[code[0]]
+    return not first[:1].isspace()
 
 
 @dataclass
@@ -210,15 +226,15 @@ class CellProgram:
         first = content[0]
         if _PROMPT.match(first) or (len(content) > 1 and _PROMPT.match(content[1])):
             return SKIP, "".join(self._placeholder(line, "") for line in lines)
-        dedented = textwrap.dedent(source) != source
+        dedented = _dedents(lines)
         start = first.lstrip() if dedented else first
         magic = _CELL_MAGIC.match(start)
         if magic is not None:
             first_index = lines.index(first)
             if magic.group(1) in PYTHON_CELL_MAGICS and not re.match(r"%%\w+\?", start):
                 body = lines[first_index + 1:]
-                body_dedented = textwrap.dedent("".join(body)) != "".join(body)
-                head = [self._placeholder(line, "pass  ") for line in lines[:first_index]]
+                body_dedented = _dedents(body)
+                head = lines[:first_index]  # blank lines
                 head.append(self._placeholder(first, "if True:  " if body_dedented else "pass  "))
                 return MAGIC, "".join(head) + self._mask_python(body)
             return SKIP, "".join(self._placeholder(line, "") for line in lines)
@@ -236,21 +252,30 @@ class CellProgram:
     def _mask_python(self, lines: list[str]) -> str:
         out: list[str] = []
         scan = _Scan()
-        in_magic = None  # indentation of the magic line being continued with backslashes
+        in_magic = False  # inside an IPython line continued with backslashes
+        logical = 0
         for line in lines:
-            if in_magic is not None:
-                out.append(self._placeholder(line, in_magic + "pass  "))
+            if in_magic:  # a `\` continuation of an IPython line: a comment, not a statement
+                out.append(self._placeholder(line, ""))
                 if not line.rstrip("\r\n").endswith("\\"):
-                    in_magic = None
+                    in_magic = False
                 continue
             if scan.at_logical_start() and line.strip() and _is_magic_start(line):
                 indent = line[:len(line) - len(line.lstrip(" \t"))]
                 out.append(self._placeholder(line, indent + "pass  "))
-                if line.rstrip("\r\n").endswith("\\"):
-                    in_magic = indent
+                in_magic = line.rstrip("\r\n").endswith("\\")
                 continue
+            if scan.at_logical_start():
+                logical = len(out)  # where this logical line starts in `out`
             scan.feed(line)
             out.append(line)
+            ended = scan.at_logical_start() or (line is lines[-1] and scan.string is None)
+            if ended and len(out) - logical > 1 and _first_code(line).endswith("?"):
+                # `obj(a,\n    b)?`: IPython's help syntax ends a logical line of several lines
+                originals = out[logical:]
+                indent = originals[0][:len(originals[0]) - len(originals[0].lstrip(" \t"))]
+                out[logical:] = [self._placeholder(originals[0], indent + "pass  ")] + [
+                    self._placeholder(other, "") for other in originals[1:]]
         return "".join(out)
 
     # -- mapping back --

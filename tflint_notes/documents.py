@@ -47,7 +47,7 @@ _BINDING = re.compile(r"^[ \t]*(?:(?:def|class)[ \t]+(\w+)|(\w+)[ \t]*(?::[^=\n]
                       r"import[ \t]+(\w+)|from[ \t]+[\w.]+[ \t]+import[ \t]+(\w+))", re.MULTILINE)
 
 
-def _bound_names(sources: list[str]) -> frozenset:
+def bound_names(sources: list[str]) -> frozenset:
     """Names the notebook's code binds at the start of a line (they shadow automagics: `ls = ...`)."""
     names = set()
     for source in sources:
@@ -86,7 +86,7 @@ class NotebookDocument:
         self.language = _language(self.notebook)
         if self.language not in (None, "python"):
             code = []  # an R or Julia notebook: nothing for a Python linter to read
-        self.program = CellProgram(code, _bound_names([text for _, text in code]))
+        self.program = CellProgram(code, bound_names([text for _, text in code]))
         self.text = self.program.text
 
     def location(self, line: int, column: int) -> Location:

@@ -1,7 +1,9 @@
 """`tflint-notes server`: a Language Server (stdio) with diagnostics as you type and fixes as quick fixes.
 
 Needs the `lsp` extra (pygls).  Uses the same engine, `[tool.tflint-notes]` discovery, `# noqa` handling
-and result cache as the CLI.  Plain text documents only: notebooks are not served (use the CLI).
+and result cache as the CLI.  Python documents and Jupyter notebooks (`notebookDocument/*` sync): a
+notebook's code cells are linted as one program, as the CLI does, and each cell gets its own diagnostics
+and quick fixes (a fix may edit two cells: an import added to the first plain cell).
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ import re
 from pathlib import Path
 
 from lsprotocol import types
+from pygls import uris
 from pygls.lsp.server import LanguageServer
 
 from tflint_notes import __version__
 from tflint_notes.cache import DEFAULT_DIR_NAME
+from tflint_notes.cells import CellProgram
 from tflint_notes.config import ConfigError, Settings, find_pyproject, load
 from tflint_notes.docs import DOCS_URL
-from tflint_notes.documents import offset_to_position
+from tflint_notes.documents import bound_names, offset_to_position
 from tflint_notes.engine import InternalError, Linter, ParseError, fix_text
 from tflint_notes.results import Diagnostic
 from tflint_notes.source import line_starts, split_lines
@@ -28,9 +32,94 @@ DEBOUNCE_SECONDS = 0.25
 _NOQA = re.compile(r"# noqa(?::\s?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 
 
+NOTEBOOK_SYNC = types.NotebookDocumentSyncOptions(notebook_selector=[
+    types.NotebookDocumentFilterWithCells(cells=[types.NotebookCellLanguage(language="python")], notebook="*")])
+
+
+class NotebookView:
+    """An open notebook as one program (cells.py), with the way back from program offsets to cells."""
+
+    def __init__(self, notebook: types.NotebookDocument, workspace):
+        self.uri = notebook.uri
+        self.cell_uri: dict[int, str] = {}
+        self.cell_lines: dict[int, list[str]] = {}
+        code = []
+        for index, cell in enumerate(notebook.cells):
+            if cell.kind != types.NotebookCellKind.Code:
+                continue
+            document = workspace.get_text_document(cell.document)
+            if document.language_id not in (None, "", "python"):
+                continue
+            code.append((index, document.source))
+            self.cell_uri[index] = cell.document
+            self.cell_lines[index] = split_lines(document.source)
+        self.program = CellProgram(code, bound_names([text for _, text in code]))
+        self.text = self.program.text
+        self._starts = line_starts(self.text)
+
+    def cell_of(self, uri: str) -> int | None:
+        return next((index for index, cell_uri in self.cell_uri.items() if cell_uri == uri), None)
+
+    def place(self, line: int, column: int) -> tuple[int, int, int] | None:
+        """(cell index, 1-based line in the cell, column) of a program position; None on a marker line,
+        except at its very start, which is the end of the cell before (where an added import may go)."""
+        mapping = self.program.cell_of_line
+        found = mapping[line - 1] if 0 < line <= len(mapping) else None
+        if found is None and line == len(mapping) + 1 and column == 0 and mapping:
+            found = (mapping[-1][0], 0)  # the very end of the program
+            return found[0], len(self.cell_lines[found[0]]) + 1, 0
+        if found is None:
+            return None
+        if found[1] == 0:
+            if column != 0 or line < 2 or mapping[line - 2][1] == 0:
+                return None
+            index = mapping[line - 2][0]
+            return index, len(self.cell_lines[index]) + 1, 0
+        return found[0], found[1], column
+
+    def cell_diagnostic(self, diag: Diagnostic) -> tuple[int, Diagnostic] | None:
+        start, end = self.place(diag.line, diag.column), self.place(diag.end_line, diag.end_column)
+        if start is None or end is None or start[0] != end[0]:
+            return None
+        return start[0], Diagnostic(diag.code, diag.message, start[1], start[2], end[1], end[2], diag.fix)
+
+    def cell_edits(self, edits) -> dict[str, list[types.TextEdit]] | None:
+        """Program edits as edits of cell documents; None if one touches a marker or an IPython line."""
+        out: dict[str, list[types.TextEdit]] = {}
+        for edit in edits:
+            if "tflint-notes-" in self.text[edit.start:edit.end] or "tflint-notes-" in edit.text:
+                return None
+            start = self.place(*offset_to_position(self.text, edit.start, self._starts))
+            end = self.place(*offset_to_position(self.text, edit.end, self._starts))
+            if start is None or end is None or start[0] != end[0]:
+                return None
+            lines = self.cell_lines[start[0]]
+            out.setdefault(self.cell_uri[start[0]], []).append(types.TextEdit(
+                range=types.Range(start=position(lines, start[1], start[2]), end=position(lines, end[1], end[2])),
+                new_text=edit.text))
+        return out
+
+    def whole_cell_edits(self, new_text: str) -> dict[str, list[types.TextEdit]]:
+        """Replace each cell that `new_text` (a fixed program) changes."""
+        out = {}
+        for index, restored in self.program.split(new_text).items():
+            lines = self.cell_lines.get(index)
+            if lines is None:
+                continue
+            original = "".join(lines)
+            if original and not original.endswith(("\n", "\r")) and restored.endswith("\n"):
+                restored = restored[:-1]
+            if restored != original:
+                end = offset_to_position(original, len(original)) if original else (1, 0)
+                whole = types.Range(start=types.Position(0, 0), end=position(lines, *end) if lines else
+                                    types.Position(0, 0))
+                out[self.cell_uri[index]] = [types.TextEdit(range=whole, new_text=restored)]
+        return out
+
+
 class TFLintNotesServer(LanguageServer):
     def __init__(self):
-        super().__init__("tflint-notes", __version__)
+        super().__init__("tflint-notes", __version__, notebook_document_sync=NOTEBOOK_SYNC)
         self._pending: dict[str, asyncio.Task] = {}
         self._settings: dict[str, tuple[float, Settings]] = {}
         self._linters: dict[tuple, Linter] = {}
@@ -74,7 +163,38 @@ class TFLintNotesServer(LanguageServer):
         diagnostics = [d for d in result.diagnostics if not (ignored and d.code.startswith(ignored))]
         return text, diagnostics, settings
 
+    def notebook_for(self, uri: str) -> NotebookView | None:
+        """The notebook `uri` is, or holds as a cell."""
+        notebook = self.workspace.get_notebook_document(notebook_uri=uri) or (
+            self.workspace.get_notebook_document(cell_uri=uri))
+        return NotebookView(notebook, self.workspace) if notebook is not None else None
+
+    def lint_notebook(self, view: NotebookView) -> tuple[dict[int, list[Diagnostic]], Settings]:
+        path = uris.to_fs_path(view.uri) or view.uri
+        settings = self.settings_for(path)
+        per_cell: dict[int, list[Diagnostic]] = {index: [] for index in view.cell_uri}
+        try:
+            result = self.linter_for(settings).lint(view.text)
+        except (ParseError, InternalError):
+            return per_cell, settings
+        ignored = settings.ignored_for(path)
+        for diag in result.diagnostics:
+            if ignored and diag.code.startswith(ignored):
+                continue
+            placed = view.cell_diagnostic(diag)
+            if placed is not None:
+                per_cell[placed[0]].append(placed[1])
+        return per_cell, settings
+
     def publish(self, uri: str) -> None:
+        view = self.notebook_for(uri)
+        if view is not None:
+            per_cell, _ = self.lint_notebook(view)
+            for index, diagnostics in per_cell.items():
+                lines = view.cell_lines[index]
+                self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+                    uri=view.cell_uri[index], diagnostics=[to_lsp(d, lines) for d in diagnostics]))
+            return
         text, diagnostics, _ = self.lint(uri)
         lines = split_lines(text)
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
@@ -171,10 +291,30 @@ def build_server() -> TFLintNotesServer:
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=params.text_document.uri,
                                                                             diagnostics=[]))
 
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
+    def notebook_did_open(ls: TFLintNotesServer, params: types.DidOpenNotebookDocumentParams):
+        ls.schedule(params.notebook_document.uri, 0)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
+    def notebook_did_change(ls: TFLintNotesServer, params: types.DidChangeNotebookDocumentParams):
+        ls.schedule(params.notebook_document.uri, DEBOUNCE_SECONDS)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
+    def notebook_did_save(ls: TFLintNotesServer, params: types.DidSaveNotebookDocumentParams):
+        ls.schedule(params.notebook_document.uri, 0)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
+    def notebook_did_close(ls: TFLintNotesServer, params: types.DidCloseNotebookDocumentParams):
+        for cell in params.cell_text_documents:
+            ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=cell.uri, diagnostics=[]))
+
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
         code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND]))
     def code_action(ls: TFLintNotesServer, params: types.CodeActionParams):
         uri = params.text_document.uri
+        view = ls.workspace.get_notebook_document(cell_uri=uri) and ls.notebook_for(uri)
+        if view is not None:
+            return _notebook_code_actions(ls, view, uri, params)
         text, diagnostics, settings = ls.lint(uri)
         lines = split_lines(text)
         only = params.context.only
@@ -209,6 +349,40 @@ def build_server() -> TFLintNotesServer:
         return actions
 
     return server
+
+
+def _notebook_code_actions(ls: TFLintNotesServer, view: NotebookView, uri: str, params: types.CodeActionParams):
+    index = view.cell_of(uri)
+    if index is None:
+        return []
+    per_cell, settings = ls.lint_notebook(view)
+    lines = view.cell_lines[index]
+    only = params.context.only
+    actions: list[types.CodeAction] = []
+    want_quickfix = not only or any(k.startswith(types.CodeActionKind.QuickFix) for k in only)
+    want_fix_all = not only or any(FIX_ALL_KIND.startswith(k) or k == types.CodeActionKind.Source for k in only)
+    if want_quickfix:
+        for diag in per_cell.get(index, []):
+            lsp_diag = to_lsp(diag, lines)
+            if not _overlaps(lsp_diag.range, params.range):
+                continue
+            if diag.fix is not None and settings.is_fixable(diag.code):
+                changes = view.cell_edits(diag.fix.edits)
+                if changes is not None:
+                    label = "" if diag.fix.safe else " (unsafe: may change behaviour)"
+                    actions.append(types.CodeAction(
+                        title=f"Fix {diag.code}: {diag.fix.description}{label}", kind=types.CodeActionKind.QuickFix,
+                        diagnostics=[lsp_diag], is_preferred=diag.fix.safe, edit=types.WorkspaceEdit(changes=changes)))
+            actions.append(types.CodeAction(
+                title=f"Add `# noqa: {diag.code}`", kind=types.CodeActionKind.QuickFix, diagnostics=[lsp_diag],
+                edit=types.WorkspaceEdit(changes={uri: [noqa_edit(lines, diag)]})))
+    if want_fix_all and any(d.fix is not None and d.fix.safe for found in per_cell.values() for d in found):
+        fixed = fix_text(ls.linter_for(settings), view.text, check=view.program.cell_errors).text
+        changes = view.whole_cell_edits(fixed) if fixed != view.text else {}
+        if changes:
+            actions.append(types.CodeAction(title="tflint-notes: fix all safe findings in this notebook",
+                                            kind=FIX_ALL_KIND, edit=types.WorkspaceEdit(changes=changes)))
+    return actions
 
 
 def main() -> int:
