@@ -71,6 +71,9 @@ SHAPES = [
     "\tx = 1\n\tif x:\n\t\ty = 2\n",
     "    %%time\n    x = 1\n",
     "  !ls\n  x = 1\n",
+    # whitespace-only lines do not make a cell "indented" (textwrap.dedent normalises them)
+    "class A:\n    x = 1\n    \n    y = 2\n",
+    "    x = 1\n    \n    y = 2\n",
     # automagic: one-line cells only, unless the name is assigned
     "pip install foo\n",
     "cd /tmp\n",
@@ -79,6 +82,9 @@ SHAPES = [
     "ls = 5\n",
     "time.sleep(1)\n",
     "ls, 3\n",
+    # `from __future__` is the first statement of its cell, not of the program the cells make
+    "from __future__ import annotations\nimport os\n",
+    "from __future__ import annotations  # typing\nx: int = 1\n",
     # empty and comment-only cells
     "",
     "# just a comment\n",
@@ -109,6 +115,8 @@ def _normalise_ipython(body: list) -> list:
                 out.append(ast.Pass())
                 out.extend(_oracle(cell_body))
             continue
+        if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__":
+            stmt = ast.Import(names=[ast.alias(name="__future__")])  # the program's stand-in
         if isinstance(stmt, (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign)) and _is_ipython_call(stmt):
             out.append(ast.Pass())
             continue
@@ -214,7 +222,7 @@ def test_first_plain_cell_skips_magic_and_indented_cells():
 
 # Units that are well-formed on their own (a bracket opened is closed), combined in random order.
 PYTHON_UNITS = ["x = 1", "import os", "if x:\n    y = 2", "def f():\n    return 1", "s = ('a'\n     % (1,))",
-                "t = '''\n!inside string\n%and this\n'''", "# comment", "", "print(x)  # ?",
+                "t = '''\n!inside string\n%and this\n'''", "# comment", "", "    ", "print(x)  # ?",
                 "z = [1,\n     != 2]", "w = (1 +\n     2) % 3", "u = 1 + \\\n    2"]
 IPYTHON_UNITS = ["!ls", "!echo a \\\n  b", "%matplotlib inline", "%time x = 1", "x = !ls", "y = %who_ls",
                  "x?", "obj.attr??", "if x:\n    !ls", "def g():\n    %timeit f()\n    return 2"]

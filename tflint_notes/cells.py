@@ -20,14 +20,18 @@ IPython is never imported here.
 from __future__ import annotations
 
 import re
-import textwrap
 from dataclasses import dataclass, field
 
 from tflint_notes.source import split_lines
 
 MARK = "# %%tflint-notes-cell"
 MARK_RE = re.compile(r"^(?:if True:  )?# %%tflint-notes-cell (\d+)(?: ([a-z]+))?\r?\n", re.MULTILINE)
-_PLACEHOLDER_RE = re.compile(r"^[ \t]*(?:pass  |if True:  )?# tflint-notes-magic (\d+)[ \t]*(\r?)$", re.MULTILINE)
+_PLACEHOLDER_RE = re.compile(r"^[ \t]*(?:pass  |if True:  |import __future__  )?# tflint-notes-magic (\d+)[ \t]*(\r?)$",
+                             re.MULTILINE)
+_FUTURE_PLACEHOLDER_RE = re.compile(r"^[ \t]*import __future__  # tflint-notes-magic (\d+)[ \t]*(\r?)$", re.MULTILINE)
+# `from __future__ import x` is legal as the first statement of each cell, not in the middle of the
+# program the cells make: it stands in as `import __future__` (an import, legal anywhere).
+_FUTURE = re.compile(r"^[ \t]*from[ \t]+__future__[ \t]+import[ \t]+[\w, \t]+(?:#.*)?$")
 
 #: Cell magics whose body is Python run in the notebook's namespace: linted and fixed.
 PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun"})
@@ -169,17 +173,34 @@ def _is_magic_start(line: str) -> bool:
 
 def _dedents(lines: list[str]) -> bool:
     """Would IPython dedent these lines (they share an indentation) into code that needs a block?"""
-    text = "".join(lines)
-    code = [i for i, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#")]
+    code = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
     if not code:
         return False
-    dedented = textwrap.dedent(text)
-    if dedented == text:
-        return False
+    margin = _margin("".join(lines))
     # The `if True:` block starts at the first code line: it must sit at the common indentation (if it is
     # indented deeper, IPython's dedented cell fails with "unexpected indent", and so must ours).
-    first = split_lines(dedented)[code[0]]
-    return not first[:1].isspace()
+    return bool(margin) and not code[0][len(margin):][:1].isspace()
+
+
+_LEADING_WHITESPACE = re.compile(r"(^[ \t]*)(?:[^ \t\n])", re.MULTILINE)
+
+
+def _margin(text: str) -> str:
+    """The whitespace every non-blank line starts with, as `textwrap.dedent` (IPython's dedent) finds it."""
+    margin = None
+    for indent in _LEADING_WHITESPACE.findall(text):
+        if margin is None or margin.startswith(indent):
+            margin = indent
+        elif not indent.startswith(margin):
+            common = 0
+            for a, b in zip(margin, indent):
+                if a != b:
+                    break
+                common += 1
+            margin = margin[:common]
+        if not margin:
+            return ""
+    return margin or ""
 
 
 @dataclass
@@ -260,6 +281,10 @@ class CellProgram:
                 if not line.rstrip("\r\n").endswith("\\"):
                     in_magic = False
                 continue
+            if scan.at_logical_start() and _FUTURE.match(line.rstrip("\r\n")):
+                indent = line[:len(line) - len(line.lstrip(" \t"))]
+                out.append(self._placeholder(line, indent + "import __future__  "))
+                continue
             if scan.at_logical_start() and line.strip() and _is_magic_start(line):
                 indent = line[:len(line) - len(line.lstrip(" \t"))]
                 out.append(self._placeholder(line, indent + "pass  "))
@@ -316,6 +341,7 @@ class CellProgram:
         for i in range(1, len(pieces), 3):
             index, kind, text = int(pieces[i]), pieces[i + 1] or "", pieces[i + 2]
             seen.append(index)
+            text = _FUTURE_PLACEHOLDER_RE.sub(lambda m: self.magics[int(m.group(1))] + m.group(2), text)
             program = ("if True:\n" if kind == INDENTED else "") + text
             error = compile_error(program)
             if error is not None:

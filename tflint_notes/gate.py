@@ -79,6 +79,9 @@ class FixGate:
         self._original = original
         self._free: frozenset | None | bool = False  # False: not computed yet
         self._extra = extra
+        # A notebook's cells make a program that need not compile as a whole (each cell does, which
+        # `extra` checks); for such a text only the judgement of `extra` counts.
+        self._whole = extra is None or compile_error(original) is None
 
     def _original_free(self) -> frozenset | None:
         if self._free is False:
@@ -87,7 +90,7 @@ class FixGate:
 
     def refusal(self, fixed: str) -> str | None:
         """Why `fixed` must not replace the original, or None if it may."""
-        error = compile_error(fixed)
+        error = compile_error(fixed) if self._whole else None
         if error is not None:
             return f"the fixed code would not compile: {error}"
         before = self._original_free()

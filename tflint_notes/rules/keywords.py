@@ -149,8 +149,10 @@ class MisspelledKeyword(Rule):
     ```
 
     ## Fix safety
-    **Safe**: the keyword is renamed to the one close valid name (not when that keyword is already
-    passed). Code that raised now runs; the silent `trainning=` case now trains as written.
+    **Safe**: the keyword is renamed to the one close valid name. Code that raised now runs; the silent
+    `trainning=` case now trains as written. No fix when that keyword is already passed, or when two
+    keywords of the call are closest to the same name (`activaton=`, `activatio=`): renaming both would
+    repeat the keyword, renaming one is a guess.
 
     ## Proof
     [`fixtures/TFN301/`](../fixtures/TFN301/): the Sequential `trainning=True` program returns the

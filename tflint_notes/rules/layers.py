@@ -128,6 +128,22 @@ def _method_insertion(loc, method: cst.FunctionDef) -> tuple[int, str, int]:
     return loc.line_start(at_line), loc.indent_of(def_line), blanks
 
 
+def class_methods(cls: ClassInfo) -> dict[str, cst.FunctionDef]:
+    """The methods a class body defines, all of them (`ClassInfo.methods` grows during the traversal)."""
+    body = cls.node.body.body if isinstance(cls.node.body, cst.IndentedBlock) else ()
+    return {stmt.name.value: stmt for stmt in body if isinstance(stmt, cst.FunctionDef)}
+
+
+def replaces_layer_protocol(cls: ClassInfo) -> bool:
+    """The class defines its own `__call__` and never calls the Layer's: Keras never calls, builds or
+    constructs it; it only borrows the Layer type (TF1-era code does this for isinstance checks)."""
+    call = class_methods(cls).get("__call__")
+    if call is None:
+        return False
+    return not any(isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value == "__call__"
+                   for n in _walk_body(call.body))
+
+
 class _LayerRule(Rule):
     """Shared: the Keras class and method being visited."""
 
@@ -618,7 +634,7 @@ def _manual_init(ctx, cls: ClassInfo, func: cst.FunctionDef) -> str | None:
     """Why inserting `super().__init__(**kwargs)` could change what this class deliberately does, or None."""
     if not _first_base_is_keras(ctx, cls):
         return "super() would call the first base class, which is not a Keras class"
-    if any(name in cls.methods for name in ("__call__", "__setattr__", "__new__")):
+    if any(name in class_methods(cls) for name in ("__call__", "__setattr__", "__new__")):
         return "the class replaces Layer.__call__/__setattr__ and may not use the Layer machinery"
     for node in _walk_body(func.body):
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "__init__":
@@ -685,7 +701,13 @@ class InitDropsKwargs(_LayerRule):
 
     ## Fix safety
     **Safe**: adds `**kwargs` as the last parameter (keeping an existing `**kw` name) and passes it as
-    the last argument of every `super().__init__(...)` call. Callers that worked before still work.
+    the last argument of every `super().__init__(...)` call that reaches Keras, laid out like the other
+    parameters and arguments (on a line of its own when they are one per line). Callers that worked
+    before still work. No fix when no such call reaches Keras: in `class T(Mixin, keras.Model)`,
+    `super().__init__(**kwargs)` calls `Mixin.__init__`, which may not accept `name=`.
+
+    Not reported for a class that replaces `__call__` without calling the Layer's: Keras never
+    constructs or calls it.
 
     ## Proof
     [`fixtures/TFN203/`](../fixtures/TFN203/): `before.py` fails on `MyLayer(..., name=...)`; `after.py` survives
@@ -714,6 +736,8 @@ class InitDropsKwargs(_LayerRule):
         if found is None or found[0].node is not node:
             return
         method, cls = found
+        if replaces_layer_protocol(cls):
+            return
         var_kw = _var_keyword(node)
         supers = _super_init_calls(node, cls)
         forwarding = [c for c in supers if any(a.star == "**" and isinstance(a.value, cst.Name)
@@ -787,6 +811,16 @@ class MissingSuperInit(_LayerRule):
     **Safe**: inserts `super().__init__(**kwargs)` as the first statement (after a docstring), adding
     `**kwargs` to the parameters if needed (the same edit TFN203 makes, so both fixes compose).
 
+    The finding comes without a fix where the author visibly initialises the object another way, and
+    the insertion would change what the class deliberately does (layer and variable names, and with
+    them the checkpoints it loads): `__init__` calls another class's `__init__`
+    (`tf.Module.__init__(self, ...)`), assigns the Layer's own state (`self._name`, `self.built`,
+    `self._trainable_weights`, ...), the class replaces `__setattr__`/`__new__`, or its first base is
+    not a Keras class (`super()` would call that base instead).
+
+    Not reported for a class that replaces `__call__` without calling the Layer's: Keras never calls
+    it, and it works without `Layer.__init__` (TF1-era code subclasses Layer for isinstance checks).
+
     ## Proof
     [`fixtures/TFN204/`](../fixtures/TFN204/): `before.py` raises the RuntimeError under both Keras flavours; `after.py`
     builds, saves and reloads the model with identical outputs.
@@ -812,7 +846,7 @@ class MissingSuperInit(_LayerRule):
         if found is None or found[0].node is not node:
             return
         method, cls = found
-        if _super_init_calls(node, cls):
+        if _super_init_calls(node, cls) or replaces_layer_protocol(cls):
             return
         kw = _var_keyword(node) or "kwargs"
         body = _statements(node)

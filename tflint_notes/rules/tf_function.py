@@ -103,15 +103,21 @@ class NumpyOnTensorInGraph(Rule):
     `np.exp`, `np.square`, `np.abs`, `np.sqrt`, `np.tanh`, `np.sin`, `np.cos`, `np.maximum`, `np.minimum`,
     `np.expand_dims`, `np.squeeze`, `np.tile`, `np.matmul` → the `tf.` function of the same name,
     and `np.log` → `tf.math.log`.
-    The fix keeps your TensorFlow alias and adds `import tensorflow as tf` only if TensorFlow is not
-    imported. (NumPy would have promoted integer inputs of `sqrt`/`exp` to float; TensorFlow raises
-    instead. The original code never ran in graph mode, so no working behaviour changes.)
+    The fix keeps your TensorFlow alias. In a module that does not import TensorFlow at all (a
+    backend-agnostic Keras 3 module), it would have to add `import tensorflow as tf`, which makes
+    TensorFlow a dependency: there the fix is unsafe. (NumPy would have promoted integer inputs of
+    `sqrt`/`exp` to float; TensorFlow raises instead. The original code never ran in graph mode, so no
+    working behaviour changes.)
 
     The fix is **unsafe** (`--unsafe-fixes`) for calls without an exact equivalent, e.g.
     `np.append(a, b)` without an axis (NumPy flattens), `np.argmax(x)` without an axis, `np.mean`,
     `np.clip`: they are rewritten to `tf.experimental.numpy.<name>(...)`, which follows NumPy's
     semantics on tensors but may differ in dtype promotion. Calls with neither get no fix; move
     them to TensorFlow ops or wrap them in `tf.py_function`.
+
+    No fix at all when the result is used as a NumPy array — `np.clip(t, 0, 255).astype(np.uint8)`,
+    `.tolist()`, `.reshape(...)` — or passed to `tf.constant(...)`: a tensor has no `.astype`, and
+    `tf.constant` rejects a symbolic tensor, so the rewritten code would fail on its first run.
 
     ## Proof
     [`fixtures/TFN101/`](../fixtures/TFN101/) holds the programs: each `before.py` raises the error above under Keras 3
@@ -153,10 +159,12 @@ class NumpyOnTensorInGraph(Rule):
                                  description=f"use {name}.experimental.numpy.{fname}",
                                  add_import=add_import)
                 advice = f"{name}.experimental.numpy.{fname}(...) (same semantics, runs in graph)"
-        if advice is None:
-            advice = "TensorFlow ops, or wrap the NumPy code in tf.py_function"
-        if fix is not None and self.ctx.needs_array(node) is not None:
+        array_use = self.ctx.needs_array(node)
+        if array_use is not None:
             fix = None  # `np.clip(t, 0, 255).astype(np.uint8)`: a tensor has no .astype
+            advice = f"TensorFlow ops for the whole expression ({array_use}), or tf.py_function"
+        elif advice is None:
+            advice = "TensorFlow ops, or wrap the NumPy code in tf.py_function"
         self.report(node, f"{callee}() on a tensor inside {{context}} fails at trace time; use {advice}",
                     fix=fix, in_graph=True, evidence=evidence, requires_tensor=True)
 
@@ -301,7 +309,9 @@ class RandomInGraph(Rule):
     **Unsafe** (`--unsafe-fixes`) for `np.random.uniform/normal/rand/randn` and `random.random/uniform/
     gauss/normalvariate`: they become `tf.random.uniform`/`tf.random.normal` with the same shape and
     bounds. The values now change per call, as intended, but the random stream (and the dtype:
-    float32 instead of float64) differs. Other functions (`randint`, `choice`, `shuffle`) get no fix.
+    float32 instead of float64) differs. Other functions (`randint`, `choice`, `shuffle`) get no fix,
+    nor does a draw whose result is used as a NumPy array (`np.random.rand(3).astype(...)`) or passed to
+    `tf.constant(...)` (which rejects a symbolic tensor).
     Seeding calls and generators built with a literal seed (`np.random.RandomState(0)`) are
     deterministic by design and are not flagged.
 
@@ -402,7 +412,9 @@ class PrintInGraph(Rule):
     ## Fix safety
     **Safe** when the call has only positional arguments and `sep=`/`end=`: `print` becomes
     `tf.print` (your TensorFlow alias is kept), which prints on every call, with values. Note that
-    `tf.print` writes to standard error by default. Calls with `file=` or `flush=` get no fix.
+    `tf.print` writes to standard error by default. Calls with `file=` or `flush=` get no fix. In a
+    module that does not import TensorFlow (backend-agnostic Keras 3 code), the fix must add
+    `import tensorflow as tf`, making TensorFlow a dependency: there it is **unsafe**.
 
     ## Proof
     [`fixtures/TFN103/`](../fixtures/TFN103/): `before.py` prints once for three calls; `after.py`
@@ -463,6 +475,8 @@ class NumpyMethodInGraph(Rule):
     ## Fix safety
     **Unsafe** (`--unsafe-fixes`): `.numpy()` is dropped, so the value stays a tensor. Code that
     needed a NumPy array (NumPy calls, Python control flow on values) must be rewritten with TF ops.
+    No fix when the value is then used as an array (`x.numpy().astype(...)`) or passed to
+    `tf.constant(...)`: without `.numpy()` those fail too.
 
     ## Proof
     [`fixtures/TFN104/`](../fixtures/TFN104/): `before.py` raises the AttributeError; `after_unsafe.py`
