@@ -123,3 +123,32 @@ def test_multiline_replacement_keeps_block_indentation():
     fixed = fix_text(Linter(["TFN101"]), src).text
     assert fixed == src.replace("y = np.append(\n                x,  # first\n                x,",
                                 "y = tf.concat(\n                [x,  # first\n                x],")
+
+
+LAYER = "class Debug(keras.layers.Layer):\n    def call(self, x):\n        print('x', x)\n        return x\n"
+
+
+@pytest.mark.parametrize("head, expected_head", [
+    # no import at all of TensorFlow: after the shebang, the encoding line, the docstring, __future__, imports
+    ("#!/usr/bin/env python\n# -*- coding: utf-8 -*-\nimport keras\n\n\n",
+     "#!/usr/bin/env python\n# -*- coding: utf-8 -*-\nimport keras\nimport tensorflow as tf\n\n\n"),
+    ('#!/usr/bin/env python\n"""Doc."""\nfrom __future__ import annotations\nimport keras\n\n',
+     '#!/usr/bin/env python\n"""Doc."""\nfrom __future__ import annotations\nimport keras\nimport tensorflow as tf\n\n'),
+    # the module's only import is inside the function: before the first statement, below the file header
+    ("#!/usr/bin/env python\n# -*- coding: utf-8 -*-\n# Copyright header\n\n# The layer\n",
+     "#!/usr/bin/env python\n# -*- coding: utf-8 -*-\n# Copyright header\n\nimport tensorflow as tf\n\n\n# The layer\n"),
+    ("#!/usr/bin/env python\n# The layer\n",
+     "#!/usr/bin/env python\n# The layer\nimport tensorflow as tf\n\n\n"),
+])
+def test_an_added_import_lands_below_the_file_header(head, expected_head):
+    body = LAYER if "import keras" in head else "def make():\n    import keras\n\n    " + LAYER.replace("\n", "\n    ").rstrip() + "\n"
+    source = head + body
+    fixed = fix_text(Linter(["TFN103"]), source, unsafe=True).text
+    assert fixed == expected_head + body.replace("print(", "tf.print("), fixed
+    compile(fixed, "<fixed>", "exec")
+
+
+def test_an_added_import_keeps_crlf():
+    source = "import keras\r\n\r\n\r\n" + LAYER.replace("\n", "\r\n")
+    fixed = fix_text(Linter(["TFN103"]), source, unsafe=True).text
+    assert fixed.startswith("import keras\r\nimport tensorflow as tf\r\n\r\n") and "\n" not in fixed.replace("\r\n", "")
