@@ -8,6 +8,7 @@ HYPOTHESIS_PROFILE=dev for a quick local run, or =thorough for 10x more.
 
 from __future__ import annotations
 
+import ast
 import difflib
 import os
 import random
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 
 from fixture_cases import all_cases
 from tflint_notes.engine import Linter, ParseError, fix_text
+from tflint_notes.gate import compile_error
 from tflint_notes.rule import all_rules
 
 PROFILES = {"dev": (20, 40), "ci": (150, 300), "thorough": (1500, 3000)}
@@ -31,7 +33,7 @@ HEADER = "import numpy as np\nimport tensorflow as tf\n"
 # Fixes of these rules also edit a related place away from the reported node (the tape's creation
 # for TFN403, a multi-line `def` header for TFN203/TFN204, the body of `__init__`/`build` for moves,
 # and for TFN302's removal of `validate_indices=` the end of the previous line, where its comment moves).
-RELATED_EDITS = {"TFN201", "TFN202", "TFN203", "TFN204", "TFN302", "TFN403"}
+RELATED_EDITS = {"TFN201", "TFN202", "TFN203", "TFN204", "TFN302", "TFN403", "TFN902"}
 SNIPPETS = [c.before.read_text(encoding="utf-8") for c in all_cases()]
 
 
@@ -53,7 +55,10 @@ def _check_fix_invariants(text: str) -> None:
     fixed = outcome.text
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        compile(fixed, "<fixed>", "exec", dont_inherit=True)  # 2a: parses (CPython)
+        if compile_error(text) is None:
+            compile(fixed, "<fixed>", "exec", dont_inherit=True)  # 2a: compiles (CPython) if the input did
+        else:  # spliced snippets can put `from __future__` mid-file: the parser accepts it, the compiler not
+            ast.parse(fixed)
     cst.parse_module(fixed)  # ... and libcst
     assert fix_text(LINTER, fixed, unsafe=True).text == fixed  # 2b: re-fixing changes nothing
     allowed = set()

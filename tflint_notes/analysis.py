@@ -60,6 +60,12 @@ _NON_TENSOR_TF_FUNCTIONS = frozenset(
     }
 )
 _TENSOR_TF_CLASSES = frozenset({"Variable", "SparseTensor", "RaggedTensor", "IndexedSlices"})
+# `with self.assertRaises(E):` and friends: the code inside is expected to fail.
+_ASSERT_RAISES_METHODS = frozenset({
+    "assertRaises", "assertRaisesRegex", "assertRaisesRegexp", "assertRaisesWithPredicateMatch",
+    "assertRaisesOpError", "assertRaisesIncompatibleShapesError", "assertWarns", "assertWarnsRegex",
+})
+_RAISES_FUNCTIONS = frozenset({"pytest.raises", "pytest.warns", "absl.testing.absltest.TestCase.assertRaises"})
 # What a symbolic tf.Tensor has (TF 2.21, `dir(SymbolicTensor)`); `.numpy()` is eager-only.
 TENSOR_ATTRIBUTES = frozenset({
     "dtype", "shape", "ndim", "get_shape", "set_shape", "name", "ref", "experimental_ref", "eval",
@@ -332,9 +338,15 @@ class Analysis:
         self._graph_lambda_nodes: dict = {}  # lambda node -> why it is graph code
         self._graph: dict | None = None
         self.current_top: cst.CSTNode | None = None  # set by the walker: the module-level statement
+        # Blocks where findings mean less: (body, kind, exception names) with kind "raises" (the code is
+        # expected to fail: assertRaises, pytest.raises), "try" (a handler catches these exceptions) or
+        # "eager" (`with tf.init_scope():` runs eagerly inside graph code).
+        self.regions: list[tuple[cst.CSTNode, str, frozenset]] = []
+        self.expecting_functions: set = set()  # functions with an assertRaises/pytest.raises block
         self._attribute_of: dict = {}  # call node -> the attribute read from its result (`f(x).astype`)
         self._argument_of: dict = {}  # call node -> the call that takes its result as an argument
         self.module_imports = self._scan_module_imports(module)
+        self.tf_keras_target = False  # `tf.keras` is legacy Keras 2 here (configuration or TF_USE_LEGACY_KERAS)
 
     # -- module prescan (cheap: top-level statements only) --
 
@@ -420,9 +432,12 @@ class Analysis:
             expr = decorator.decorator
             if isinstance(expr, cst.Call):
                 expr = expr.func
-            if is_tf_function(self.resolve(expr)):
+            qual = self.resolve(expr)
+            if is_tf_function(qual):
                 info.graph_root = True
                 info.graph_reason = "@tf.function"
+            elif qual is not None and canonical(qual) in _EAGER_CALLBACK_WRAPPERS:
+                info.eager_callback = True  # @tf.py_function(Tout=...): runs eagerly, as Python
         self._func_stack.append(info)
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -492,6 +507,58 @@ class Analysis:
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if self.current_function is not None:
             self.current_function.imports.update(_import_aliases(node))
+
+    def visit_With(self, node: cst.With) -> None:
+        for item in node.items:
+            call = item.item
+            if not isinstance(call, cst.Call):
+                continue
+            func = call.func
+            qual = self.resolve(func)
+            if (isinstance(func, cst.Attribute) and func.attr.value in _ASSERT_RAISES_METHODS) or (
+                    qual is not None and qual in _RAISES_FUNCTIONS):
+                self.regions.append((node.body, "raises", frozenset()))
+                if self.current_function is not None:
+                    self.expecting_functions.add(self.current_function)
+            elif qual is not None and canonical(qual) in ("tensorflow.init_scope", "tensorflow.compat.v1.init_scope"):
+                self.regions.append((node.body, "eager", frozenset()))
+
+    def visit_Try(self, node: cst.Try) -> None:
+        caught: set = set()
+        for handler in node.handlers:
+            kinds = handler.type
+            elements = [e.value for e in kinds.elements] if isinstance(kinds, cst.Tuple) else [kinds]
+            for element in elements:
+                if isinstance(element, cst.Name):
+                    caught.add(element.value)
+                elif isinstance(element, cst.Attribute):
+                    caught.add(element.attr.value)
+        if caught:
+            self.regions.append((node.body, "try", frozenset(caught)))
+
+    def region_kinds(self) -> dict:
+        """{id(node): [(kind, exception names)]} for every node inside a region (computed once)."""
+        cached = getattr(self, "_region_index", None)
+        if cached is None:
+            cached = {}
+            regions = list(self.regions)
+            for func in self.expecting_functions:
+                # A test that expects a failure: the broken classes and helpers it defines are the point.
+                stack = list(children(func.node.body))
+                while stack:
+                    current = stack.pop()
+                    if isinstance(current, (cst.ClassDef, cst.FunctionDef)):
+                        regions.append((current, "raises", frozenset()))
+                    else:
+                        stack.extend(children(current))
+            for body, kind, names in regions:
+                stack = [body]
+                while stack:
+                    current = stack.pop()
+                    cached.setdefault(id(current), []).append((kind, names))
+                    stack.extend(children(current))
+            self._region_index = cached
+        return cached
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if type(node.value) is cst.Call:
@@ -883,6 +950,24 @@ class Analysis:
                         "Model", "Functional", "Sequential"):
                     return True
         return False
+
+    def keras_flavour(self, qualname: str) -> str:
+        """"tf_keras" (legacy Keras 2) or "keras3" for a qualified Keras name: `keras.*` is Keras 3,
+        `tf_keras.*` Keras 2, `tf.keras.*` is Keras 3 in TF 2.21 unless the module or the configuration
+        asks for legacy Keras (`tf_keras_target`)."""
+        if qualname.startswith(("tf_keras.", "tensorflow.python.keras.")):
+            return "tf_keras"
+        if qualname.startswith(("tensorflow.keras.", "tensorflow.compat.")):
+            return "tf_keras" if self.tf_keras_target else "keras3"
+        return "keras3"
+
+    def class_keras_flavour(self, cls: ClassInfo) -> str | None:
+        """The Keras flavour a Layer/Model class is built on, from its bases (through local classes)."""
+        for info in (cls, *self.local_bases(cls)):
+            for base in info.bases:
+                if not base.startswith("local:") and is_keras_base(base):
+                    return self.keras_flavour(base)
+        return None
 
     def class_is_keras(self, cls: ClassInfo, _depth: int = 0) -> bool:
         if _depth > 50:

@@ -67,6 +67,18 @@ def _apply_noqa(text: str, raw: LintResult) -> LintResult:
     return result
 
 
+def _expected(cand: Candidate, regions) -> bool:
+    """Is the finding in code that expects exactly this failure, or that runs eagerly?"""
+    for kind, names in regions:
+        if kind == "raises":
+            return True  # inside assertRaises / pytest.raises: the failure is what the test checks
+        if kind == "try" and not names.isdisjoint(cand.rule.expected_errors):
+            return True  # `try: ... except TypeError:` around the call that raises TypeError: defensive code
+        if kind == "eager" and cand.requires_graph:
+            return True  # `with tf.init_scope():` inside graph code runs eagerly
+    return False
+
+
 def _failing_rule(exc: BaseException, active) -> type[Rule] | None:
     """The rule class whose code raised `exc`, from the traceback's frames."""
     tb = exc.__traceback__
@@ -422,12 +434,20 @@ class Linter:
     @staticmethod
     def _filter(ctx: Analysis, sink: list[Candidate]) -> list[Candidate]:
         kept = []
+        regions = ctx.region_kinds() if sink and (ctx.regions or ctx.expecting_functions) else {}
         for cand in sink:
             if cand.requires_graph and not ctx.in_graph(cand.graph_function):
                 continue
             if cand.requires_tensor and not ctx.evidence_holds(cand.evidence):
                 continue
+            if regions and _expected(cand, regions.get(id(cand.node), ())):
+                continue
             kept.append(cand)
+        broad = {cls.narrows for cls in {type(c.rule) for c in kept} if cls.narrows}
+        if broad:
+            # A broad opt-in rule (TFN902) and its default form (TFN203) never report the same node twice.
+            reported = {(c.rule.code, id(c.node)) for c in kept}
+            kept = [c for c in kept if not (c.rule.narrows and (c.rule.narrows, id(c.node)) in reported)]
         return kept
 
     def _to_diagnostics(self, text: str, module: cst.Module, statement_lines, candidates: list[Candidate],

@@ -73,6 +73,12 @@ class Rule:
     #: `screen(facts) -> bool`: False when the rule surely cannot fire in a file, judged from cheap facts
     #: of CPython's AST (see screen.py); the file is then not parsed for this rule.  None: always parse.
     screen: ClassVar["Callable[[FileFacts], bool] | None"] = None
+    #: The exceptions the flagged code raises at run time: a finding inside `try:` whose handler catches
+    #: one of them is defensive code, not a bug, and is not reported.
+    expected_errors: ClassVar[tuple[str, ...]] = ()
+    #: For a broad opt-in rule (TFN9xx): the default rule it widens.  Where both report the same node,
+    #: only the default one is kept.
+    narrows: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

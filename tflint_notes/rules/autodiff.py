@@ -37,6 +37,8 @@ class Tape:
     closed: bool = False
     gradient_calls: list = field(default_factory=list)
     watched: set = field(default_factory=set)
+    watches_unknown: bool = False  # watched something we cannot name (`tape.watch(params)`, map_structure)
+    reopened: list = field(default_factory=list)  # later `with tape:` blocks
     assigned_after: set = field(default_factory=set)
     assigned_inside: set = field(default_factory=set)
 
@@ -80,6 +82,21 @@ def _int_literals(node: cst.BaseExpression) -> list | None:
     return None
 
 
+def _unpacks_recorded(value, tape: Tape) -> bool:
+    """Is `value` only names (or string-keyed items of names) that the tape's block computed?"""
+    if value is None:
+        return False
+    parts = [e.value for e in value.elements] if isinstance(value, (cst.Tuple, cst.List)) else [value]
+    for part in parts:
+        if isinstance(part, cst.Subscript) and len(part.slice) == 1 and isinstance(
+                getattr(part.slice[0].slice, "value", None), cst.SimpleString):
+            part = part.value  # outputs["loss"]: a dict of the recorded tensors
+        if not (isinstance(part, cst.Name) and part.value in tape.assigned_inside
+                and part.value not in tape.assigned_after):
+            return False
+    return True
+
+
 class _Facts:
     def __init__(self):
         self.tapes: dict[str, Tape] = {}
@@ -113,11 +130,18 @@ class _AutodiffRule(Rule):
                 facts.open_tapes.append(tape)
                 for source in facts.sources.values():
                     source.defined_before.add(tape)
+        for item in node.items:  # `with tape:` records again (the loss-scaling pattern)
+            if isinstance(item.item, cst.Name) and item.item.value in facts.tapes:
+                tape = facts.tapes[item.item.value]
+                if tape.closed and tape not in facts.open_tapes:
+                    tape.closed = False
+                    tape.reopened.append(node)
+                    facts.open_tapes.append(tape)
 
     def leave_With(self, node: cst.With) -> None:
         facts = self.facts()
         for tape in list(facts.open_tapes):
-            if tape.with_node is node:
+            if tape.with_node is node or (tape.reopened and tape.reopened[-1] is node):
                 tape.closed = True
                 facts.open_tapes.remove(tape)
 
@@ -152,7 +176,9 @@ class _AutodiffRule(Rule):
             for tape in facts.tapes.values():
                 if tape.with_node is None:
                     continue
-                if tape in facts.open_tapes:
+                if tape in facts.open_tapes or (not augmented and _unpacks_recorded(value, tape)):
+                    # `out, aux = out` / `loss = outputs["loss"]`: Python unpacking of a value the tape
+                    # recorded computes nothing new
                     tape.assigned_inside.add(name)
                     tape.assigned_after.discard(name)
                 elif tape.closed:
@@ -303,10 +329,22 @@ class UnwatchedConstant(_AutodiffRule):
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         facts = self.facts()
+        for arg in node.args:  # `tree.map_structure(tape.watch, params)`, `tf.nest.map_structure(tape.watch, ...)`
+            value = arg.value
+            if isinstance(value, cst.Attribute) and value.attr.value == "watch" and isinstance(value.value, cst.Name):
+                passed = facts.tapes.get(value.value.value)
+                if passed is not None:
+                    passed.watches_unknown = True
         if isinstance(func, cst.Attribute) and func.attr.value == "watch" and isinstance(func.value, cst.Name):
             tape = facts.tapes.get(func.value.value)
-            if tape is not None and node.args and isinstance(node.args[0].value, cst.Name):
-                tape.watched.add(node.args[0].value.value)
+            if tape is not None and node.args:
+                watched = node.args[0].value
+                elements = [e.value for e in watched.elements] if isinstance(watched, (cst.List, cst.Tuple)) else [watched]
+                for element in elements:
+                    if isinstance(element, cst.Name) and element.value in facts.sources:
+                        tape.watched.add(element.value)
+                    else:
+                        tape.watches_unknown = True  # a list held in a variable, an attribute ...
             return
         found = self.gradient_call(node)
         if found is None or found[1] != "gradient":
@@ -314,7 +352,7 @@ class UnwatchedConstant(_AutodiffRule):
         tape = found[0]
         for name in self.sources_of(node):
             source = facts.sources.get(name)
-            if source is None or source.kind != "constant" or name in tape.watched:
+            if source is None or source.kind != "constant" or name in tape.watched or tape.watches_unknown:
                 continue
             fix = None
             if tape.with_node is not None and tape in source.defined_before:
@@ -381,6 +419,7 @@ class TapeReused(_AutodiffRule):
     """
 
     code = "TFN403"
+    expected_errors = ('RuntimeError',)
     fix_kind = "safe"
     name = "tape-reused"
     summary = "non-persistent GradientTape used for two gradient computations"

@@ -161,6 +161,7 @@ class MisspelledKeyword(Rule):
     """
 
     code = "TFN301"
+    expected_errors = ('TypeError', 'ValueError')
     fix_kind = "safe"
     name = "misspelled-keyword"
     summary = "keyword argument that the TF/Keras callable does not accept, with one close valid name"
@@ -354,6 +355,7 @@ class RemovedTF1Keyword(Rule):
     """
 
     code = "TFN302"
+    expected_errors = ('TypeError',)
     fix_kind = "safe"
     name = "removed-tf1-keyword"
     summary = "TF1 keyword argument removed in TF2"
@@ -484,6 +486,7 @@ class DropoutRate(Rule):
     """
 
     code = "TFN303"
+    expected_errors = ('ValueError',)
     name = "dropout-rate"
     summary = "dropout rate outside [0, 1), or TF1 keep_prob passed positionally"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from typing import ClassVar
 
 import libcst as cst
 
@@ -191,8 +192,14 @@ class WeightInCall(_LayerRule):
     `call` runs on every forward pass; weights belong in `build`, which Keras runs once with the
     input shape. Keras 3 refuses new state once the layer is built:
     `ValueError: You cannot add new elements of state (variables or sub-layers) to a layer that is
-    already built` (even behind an `if self.w is None:` guard). Legacy tf_keras silently creates a
-    fresh, untrained weight on every call, so outputs change between calls and training never helps.
+    already built` — even behind an `if self.w is None:` guard (measured under TF 2.21 with Keras 3).
+    Legacy tf_keras silently creates a fresh, untrained weight on every call, so outputs change between
+    calls and training never helps.
+
+    On a layer built on legacy Keras (`tf_keras.layers.Layer`, or `tf.keras` with
+    `keras = "tf_keras"`), creation behind `if self.w is None:` / `if not hasattr(self, "w"):` is the
+    documented lazy pattern: it runs once and works, so it is not reported. (`if not self.built:` is
+    no such guard: Keras sets `built` before `call` runs, and the weight is never created.)
 
     ## Example
     ```python
@@ -231,6 +238,7 @@ class WeightInCall(_LayerRule):
     """
 
     code = "TFN201"
+    expected_errors = ('ValueError',)
     fix_kind = "safe"
     name = "weight-in-call"
     summary = "weight created in Layer.call instead of build"
@@ -249,6 +257,13 @@ class WeightInCall(_LayerRule):
     def __init__(self, ctx, sink):
         super().__init__(ctx, sink)
         self._plans: dict = {}  # call FunctionDef -> (movable statements set, PendingFix | None)
+        self._guards: list = []  # enclosing `if self.w is None:` / `if not hasattr(self, "w"):` tests
+
+    def visit_If(self, node: cst.If) -> None:
+        self._guards.append(_creates_once(node.test))
+
+    def leave_If(self, node: cst.If) -> None:
+        self._guards.pop()
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -261,6 +276,8 @@ class WeightInCall(_LayerRule):
         if found is None:
             return
         method, cls = found
+        if any(self._guards) and self.ctx.class_keras_flavour(cls) == "tf_keras":
+            return  # legacy Keras creates a guarded weight once, on the first call; Keras 3 refuses it
         movable, fix = self._plan(method, cls)
         what = "self.add_weight()" if is_add_weight else f"{self.ctx.module.code_for_node(func)}()"
         self.report(node, f"{what} in {cls.name}.call creates state on every call (Keras 3: 'cannot add "
@@ -341,6 +358,20 @@ class WeightInCall(_LayerRule):
 
         fix = PendingFix([], safe=True, description="move the weight creation into build()", build_edits=edits)
         return {value for _, value in movable}, fix
+
+
+def _creates_once(test: cst.BaseExpression) -> bool:
+    """`self.w is None` / `not hasattr(self, "w")` (possibly in an `and`/`or`): creation on the first call
+    only.  (`not self.built` is no such guard: Keras sets `built` before `call` runs.)"""
+    if isinstance(test, cst.BooleanOperation):
+        return _creates_once(test.left) or _creates_once(test.right)
+    if isinstance(test, cst.Comparison):
+        return any(isinstance(t.operator, cst.Is) and isinstance(t.comparator, cst.Name)
+                   and t.comparator.value == "None" for t in test.comparisons)
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        inner = test.expression
+        return isinstance(inner, cst.Call) and isinstance(inner.func, cst.Name) and inner.func.value == "hasattr"
+    return False
 
 
 def _bound_in(func: cst.FunctionDef) -> set:
@@ -531,7 +562,7 @@ class SublayerInCall(_LayerRule):
             return None
         if isinstance(func, cst.Name) and func.value in self.ctx.classes:
             info = self.ctx.classes[func.value]
-            if self.ctx.class_is_keras(info):
+            if self.ctx.class_is_keras(info) and _creates_weights(self.ctx, info, set()):
                 return func.value
         return None
 
@@ -572,6 +603,35 @@ class SublayerInCall(_LayerRule):
 
         return PendingFix([], safe=False, description=f"create the layer in __init__ as self.{attr}",
                           build_edits=edits)
+
+
+def _creates_weights(ctx, cls: ClassInfo, seen: set) -> bool:
+    """Does a layer class of this module own weights: `add_weight`, `tf.Variable`, a sublayer with weights,
+    or a concrete Keras base such as `Dense`?  A weightless layer built in `call` costs time, loses nothing."""
+    for info in (cls, *ctx.local_bases(cls)):
+        if id(info) in seen:
+            continue
+        seen.add(id(info))
+        if any(not b.startswith("local:") and b.rsplit(".", 1)[-1] not in _GENERIC_BASES for b in info.bases):
+            return True
+        for node in _walk_all(info.node):
+            if not isinstance(node, cst.Call):
+                continue
+            func = node.func
+            if isinstance(func, cst.Attribute) and func.attr.value in ("add_weight", "add_variable"):
+                return True
+            qual = ctx.resolve(func)
+            if qual is not None:
+                q = canonical(qual)
+                last = q.rsplit(".", 1)[-1]
+                if q == "tensorflow.Variable" or (is_keras_base(qual) and ".layers." in q + "."
+                                                   and last not in _WEIGHTLESS_LAYERS and last not in _GENERIC_BASES):
+                    return True
+            elif isinstance(func, cst.Name) and func.value in ctx.classes:
+                other = ctx.classes[func.value]
+                if other is not info and ctx.class_is_keras(other) and _creates_weights(ctx, other, seen):
+                    return True
+    return False
 
 
 def _walk_all(node: cst.CSTNode):
@@ -670,10 +730,165 @@ def _params_with_kwargs(loc, func: cst.FunctionDef) -> list[Edit] | None:
     return append_item(loc, items, open_offset, close, "**kwargs") or None
 
 
-class InitDropsKwargs(_LayerRule):
+# Keras functions that save, load or rebuild models and layers from their config.
+_SAVING_FUNCTIONS = frozenset({
+    "keras.models.load_model", "keras.saving.load_model", "keras.models.save_model", "keras.saving.save_model",
+    "keras.models.model_from_json", "keras.models.model_from_config", "keras.models.model_from_yaml",
+    "keras.models.clone_model", "keras.layers.deserialize", "keras.layers.serialize",
+    "keras.saving.deserialize_keras_object", "keras.saving.serialize_keras_object",
+    "keras.utils.deserialize_keras_object", "keras.utils.serialize_keras_object",
+    "keras.saving.legacy.save.load_model", "keras.callbacks.ModelCheckpoint",
+})
+_REGISTRATION = ("register_keras_serializable",)
+_BASE_LAYER_KEYWORDS = frozenset({"name", "dtype", "trainable", "dynamic", "autocast"})
+_MODEL_FILE = re.compile(r"\.(keras|h5|hdf5)['\"]?$")
+_NOT_MODELS = re.compile(r"(checkpoint|ckpt|manager|saver|writer|file|image|img|fig|plot)", re.IGNORECASE)
+
+
+def _extends_base_config(get_config: cst.FunctionDef) -> bool:
+    """`get_config` builds on `super().get_config()` (so the config carries name, trainable, dtype)."""
+    return any(isinstance(n, cst.Call) and _is_super_method_call(n, "get_config") for n in _walk_body(get_config.body))
+
+
+class _SerializationEvidence(_LayerRule):
+    """Shared by TFN203/TFN205 (and their broad forms): is there evidence in the module that a layer class
+    will be rebuilt from its config, or built with the base-layer keywords?  Collected during the
+    traversal, judged in `finish()`, where the whole module is known."""
+
+    requires_evidence: ClassVar[bool] = True
+    #: Does building the class with `name=`/`dtype=`/`trainable=` count (TFN203), or only serialisation?
+    keyword_evidence: ClassVar[bool] = True
+
+    def __init__(self, ctx, sink):
+        super().__init__(ctx, sink)
+        self._pending: list = []  # (class, node, message, fix)
+        self._registered: set = set()
+        self._custom: set = set()
+        self._built_with_keywords: dict = {}  # class name -> keyword
+        # Saving or rebuilding calls, by the outermost function that makes them (None: module level).  In a
+        # test module each test is its own world: there a class needs a save in a test that uses it.
+        self._saving: dict = {}
+        self._used_in: dict = {}  # class name -> outermost functions that call it
+        self._test_module = False
+
+    def _scope(self):
+        func = self.ctx.current_function
+        while func is not None and func.parent is not None:
+            func = func.parent
+        return func
+
+    def _saves(self, reason: str) -> None:
+        self._saving.setdefault(self._scope(), reason)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if node.name.value.startswith("test"):
+            self._test_module = True
+
+    def defer(self, cls: ClassInfo, node: cst.CSTNode, message: str, fix=None) -> None:
+        self._pending.append((cls, node, message, fix, self.ctx.current_top))
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if any(self.ctx.module.code_for_node(arg.value).endswith(("TestCase", "Test")) for arg in node.bases):
+            self._test_module = True
+        for decorator in node.decorators:
+            expr = decorator.decorator
+            expr = expr.func if isinstance(expr, cst.Call) else expr
+            qual = self.ctx.resolve(expr)
+            if (qual or "").endswith(_REGISTRATION) or (isinstance(expr, cst.Attribute)
+                                                        and expr.attr.value in _REGISTRATION):
+                self._registered.add(node.name.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        for arg in node.args:
+            if arg.keyword is not None and arg.keyword.value == "custom_objects":
+                self._custom.update(n.value for n in _walk_all(arg.value) if isinstance(n, cst.Name))
+        if isinstance(func, cst.Name):
+            keyword = next((a.keyword.value for a in node.args if a.keyword is not None
+                            and a.keyword.value in _BASE_LAYER_KEYWORDS), None)
+            if keyword is not None:
+                self._built_with_keywords.setdefault(func.value, keyword)
+            self._used_in.setdefault(func.value, set()).add(self._scope())
+        qual = self.ctx.resolve(func)
+        if qual is not None:
+            q = canonical(qual)
+            if q in _SAVING_FUNCTIONS and not any(a.keyword is not None and a.keyword.value == "save_weights_only"
+                                                  for a in node.args):
+                self._saves(f"the module calls {q.rsplit('.', 1)[-1]}()")
+            elif q.rsplit(".", 1)[-1] in ("custom_object_scope", "CustomObjectScope"):
+                self._custom.update(n.value for n in _walk_all(node) if isinstance(n, cst.Name))
+            return
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            receiver = self.ctx.module.code_for_node(func.value)
+            if method in ("from_config", "from_json") and not _NOT_MODELS.search(receiver):
+                self._saves(f"the module rebuilds objects with .{method}()")
+            elif method == "save" and node.args and not _NOT_MODELS.search(receiver):
+                first = node.args[0].value
+                path = self.ctx.module.code_for_node(first)
+                formats = [a for a in node.args if a.keyword is not None and a.keyword.value == "save_format"]
+                if _MODEL_FILE.search(path.rstrip("'\")")) or formats or not isinstance(
+                        first, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)):
+                    self._saves(f"the module saves a model ({receiver}.save)")
+
+    def leave_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:  # get_custom_objects()["Name"] = Name
+            if isinstance(target.target, cst.Subscript) and isinstance(target.target.value, cst.Call):
+                self._custom.update(n.value for n in _walk_all(node.value) if isinstance(n, cst.Name))
+
+    def evidence(self, cls: ClassInfo) -> str | None:
+        """Why this class will be rebuilt from its config or built with base-layer keywords, or None."""
+        names = {cls.name} | {info.name for info in self.ctx.classes.values() if cls in self.ctx.local_bases(info)}
+        if names & self._registered:
+            return "it is registered with register_keras_serializable"
+        if names & self._custom:
+            return "it is passed in custom_objects"
+        if self.keyword_evidence:
+            for info in (cls, *self.ctx.local_bases(cls)):
+                methods = class_methods(info)
+                if "from_config" in methods or ("get_config" in methods and _extends_base_config(methods["get_config"])):
+                    return "its config holds name/trainable/dtype, which from_config passes to __init__"
+            for name in sorted(names):
+                if name in self._built_with_keywords:
+                    return f"{name}(..., {self._built_with_keywords[name]}=...) is built in this module"
+        elif any("from_config" in class_methods(info) for info in (cls, *self.ctx.local_bases(cls))):
+            return "it defines from_config"
+        if not self._saving:
+            return None
+        if not self._test_module:
+            return next(iter(self._saving.values()))
+        defined_in = cls.parent
+        while defined_in is not None and defined_in.parent is not None:
+            defined_in = defined_in.parent
+        scopes = {defined_in} if defined_in is not None else set()
+        for name in names:
+            scopes |= self._used_in.get(name, set())
+        return next((self._saving[scope] for scope in scopes if scope in self._saving), None)
+
+    def finish(self) -> None:
+        for cls, node, message, fix, top in self._pending:
+            why = self.evidence(cls)
+            if why is None and self.requires_evidence:
+                continue
+            if why is not None:
+                message = f"{message} ({why})"
+            self.ctx.current_top = top
+            self.report(node, message, fix=fix)
+        self.ctx.current_top = None
+
+
+class InitDropsKwargs(_SerializationEvidence):
     """## What it does
     Flags the `__init__` of a Keras `Layer`/`Model` subclass that does not accept `**kwargs`, or
-    accepts them but does not pass them on to `super().__init__(...)`.
+    accepts them but does not pass them on to `super().__init__(...)` — when the module shows that the
+    class will meet those keywords: it is registered (`@register_keras_serializable`) or passed in
+    `custom_objects=`, it defines `from_config` or a `get_config` that extends `super().get_config()`
+    (whose `name`/`trainable`/`dtype` the default `from_config` passes back to `__init__`), it is built
+    with `name=`/`dtype=`/`trainable=` in the module, or the module saves or rebuilds models
+    (`model.save(...)`, `save_model`, `load_model`, `ModelCheckpoint`, `clone_model`, `from_config`,
+    `model_from_json`). A layer that is only built and
+    called, as most test and example layers are, never receives them and is not flagged: TFN902 (off by
+    default) flags every such `__init__`, for library authors who want all layers serialisable.
 
     ## Why is this bad?
     Keras passes standard arguments such as `name`, `dtype` and `trainable` through the
@@ -689,6 +904,8 @@ class InitDropsKwargs(_LayerRule):
         def __init__(self, factor=2.0):
             super().__init__()
             self.factor = factor
+
+    head = Scale(3.0, name="head")
     ```
 
     ## Use instead
@@ -697,6 +914,8 @@ class InitDropsKwargs(_LayerRule):
         def __init__(self, factor=2.0, **kwargs):
             super().__init__(**kwargs)
             self.factor = factor
+
+    head = Scale(3.0, name="head")
     ```
 
     ## Fix safety
@@ -715,6 +934,7 @@ class InitDropsKwargs(_LayerRule):
     """
 
     code = "TFN203"
+    expected_errors = ('TypeError',)
     fix_kind = "safe"
     name = "init-drops-kwargs"
     summary = "Layer __init__ does not accept or forward **kwargs"
@@ -732,6 +952,7 @@ class InitDropsKwargs(_LayerRule):
     triggers = ("__init__",)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        super().visit_FunctionDef(node)
         found = self.keras_method("__init__")
         if found is None or found[0].node is not node:
             return
@@ -778,7 +999,52 @@ class InitDropsKwargs(_LayerRule):
         fix = None
         if targets:
             fix = PendingFix([], safe=True, description="accept and forward **kwargs", build_edits=edits)
-        self.report(node.name, message, fix=fix)
+        self.defer(cls, node.name, message, fix)
+
+
+class InitDropsKwargsAnyLayer(InitDropsKwargs):
+    """## What it does
+    The broad form of TFN203, off by default (`--select TFN902`): flags every Keras `Layer`/`Model`
+    subclass whose `__init__` does not accept `**kwargs` or does not forward them to
+    `super().__init__(...)`, with or without evidence in the module that the class is serialised or built
+    with base-layer keywords. For library authors who want every layer usable as `MyLayer(name=...)` and
+    loadable from a saved model. Where TFN203 reports the same `__init__`, only TFN203 is shown.
+
+    ## Why is this bad?
+    A layer whose constructor drops `name=`/`dtype=`/`trainable=` cannot be named, cast or frozen at
+    construction, and cannot be rebuilt by `load_model` from its config (`TypeError: unexpected keyword
+    argument 'name'`). Users of a library meet this as soon as they save a model that contains it.
+
+    ## Example
+    ```python
+    class Scale(keras.layers.Layer):
+        def __init__(self, factor=2.0):
+            super().__init__()
+            self.factor = factor
+    ```
+
+    ## Use instead
+    ```python
+    class Scale(keras.layers.Layer):
+        def __init__(self, factor=2.0, **kwargs):
+            super().__init__(**kwargs)
+            self.factor = factor
+    ```
+
+    ## Fix safety
+    As TFN203: **safe**, `**kwargs` added and forwarded to every `super().__init__` call that reaches Keras.
+
+    ## Proof
+    [`fixtures/TFN902/`](../fixtures/TFN902/): `before.py` fails on `Scale(name=...)`; `after.py` is
+    built with a name and round-trips through `model.save`/`load_model`.
+    """
+
+    code = "TFN902"
+    name = "init-drops-kwargs-any-layer"
+    summary = "any Layer __init__ that does not accept or forward **kwargs (broad form of TFN203)"
+    default_enabled = False
+    narrows = "TFN203"
+    requires_evidence = False
 
 
 class MissingSuperInit(_LayerRule):
@@ -827,6 +1093,7 @@ class MissingSuperInit(_LayerRule):
     """
 
     code = "TFN204"
+    expected_errors = ('RuntimeError', 'AttributeError')
     fix_kind = "safe"
     name = "missing-super-init"
     summary = "Layer __init__ never calls super().__init__"
@@ -886,13 +1153,17 @@ class MissingSuperInit(_LayerRule):
 # --- TFN205 -----------------------------------------------------------------------------------
 
 
-class MissingGetConfig(_LayerRule):
+class MissingGetConfig(_SerializationEvidence):
     """## What it does
     Flags a Keras `Layer`/`Model` subclass whose `__init__` takes an argument that is not a basic
     literal type — a layer, a callable, an initializer or other object, recognised by its default
     (`activation=tf.nn.relu`, `inner=Dense(4)`), its annotation (`inner: keras.layers.Layer`,
     `fn: Callable`) or its use (`self.fn = fn` and later `self.fn(...)`) — when the class defines no
-    `get_config`.
+    `get_config` and the module shows that it will be serialised: it is registered
+    (`@register_keras_serializable`) or passed in `custom_objects=`, it defines `from_config`, or the
+    module saves or loads models (`model.save(...)`, `load_model`, `ModelCheckpoint`, `clone_model`,
+    `from_config`). A layer that is never saved loses nothing: TFN903 (off by default) flags every
+    such class, for library authors.
 
     Arguments whose values are ints, floats, strings, bools, `None` or lists/tuples/dicts of those are
     captured automatically by Keras 3 and tf_keras 2.21: such layers are not flagged.
@@ -911,6 +1182,9 @@ class MissingGetConfig(_LayerRule):
             self.gate = gate
         def call(self, x):
             return x * self.gate(x)
+
+    model = keras.Sequential([keras.Input((4,)), Gated()])
+    model.save("gated.keras")
     ```
 
     ## Use instead
@@ -925,6 +1199,9 @@ class MissingGetConfig(_LayerRule):
             config = super().get_config()
             config["gate"] = keras.activations.serialize(self.gate)
             return config
+
+    model = keras.Sequential([keras.Input((4,)), Gated()])
+    model.save("gated.keras")
     ```
 
     ## Fix safety
@@ -937,6 +1214,7 @@ class MissingGetConfig(_LayerRule):
     """
 
     code = "TFN205"
+    expected_errors = ('NotImplementedError', 'TypeError')
     name = "missing-get-config"
     summary = "Layer with non-basic constructor arguments and no get_config"
 
@@ -967,9 +1245,7 @@ class MissingGetConfig(_LayerRule):
         return False
     triggers = ("__init__",)
 
-    def __init__(self, ctx, sink):
-        super().__init__(ctx, sink)
-        self._classes: list[ClassInfo] = []
+    keyword_evidence = False
 
     def leave_ClassDef(self, node: cst.ClassDef) -> None:
         for cls in self.ctx.classes.values():
@@ -1010,7 +1286,7 @@ class MissingGetConfig(_LayerRule):
         if not flagged:
             return
         names = ", ".join(f"`{n}`" for _, n in flagged)
-        self.report(flagged[0][0], f"{cls.name} takes {names} (a layer/callable/object) but defines no "
+        self.defer(cls, flagged[0][0], f"{cls.name} takes {names} (a layer/callable/object) but defines no "
                                    f"get_config(): model.save()/load_model fail with 'non-serializable argument "
                                    f"values'; add get_config() returning super().get_config() plus "
                                    f"keras.saving.serialize_keras_object(...) of them, and from_config()")
@@ -1044,3 +1320,50 @@ class MissingGetConfig(_LayerRule):
                 if name.value not in _BASIC_TYPE_NAMES:
                     return "annotation"
         return None
+
+
+class MissingGetConfigAnyLayer(MissingGetConfig):
+    """## What it does
+    The broad form of TFN205, off by default (`--select TFN903`): flags every Keras `Layer`/`Model`
+    subclass with a non-basic constructor argument (a layer, callable or object) and no `get_config`,
+    whether or not the module saves, loads or registers it. Where TFN205 reports the same class, only
+    TFN205 is shown.
+
+    ## Why is this bad?
+    Such a layer cannot be saved: `model.save(...)` and `load_model` fail with `NotImplementedError:
+    ... non-serializable argument values`. Whoever uses the layer in a saved model meets the error,
+    often far from where the layer was written.
+
+    ## Example
+    ```python
+    class Gated(keras.layers.Layer):
+        def __init__(self, gate=tf.nn.sigmoid, **kwargs):
+            super().__init__(**kwargs)
+            self.gate = gate
+    ```
+
+    ## Use instead
+    ```python
+    class Gated(keras.layers.Layer):
+        def __init__(self, gate="sigmoid", **kwargs):
+            super().__init__(**kwargs)
+            self.gate = keras.activations.get(gate)
+        def get_config(self):
+            config = super().get_config()
+            config["gate"] = keras.activations.serialize(self.gate)
+            return config
+    ```
+
+    ## Fix safety
+    No automatic fix (as TFN205).
+
+    ## Proof
+    [`fixtures/TFN903/`](../fixtures/TFN903/): `before.py` fails to save; `corrected.py` round-trips.
+    """
+
+    code = "TFN903"
+    name = "missing-get-config-any-layer"
+    summary = "any Layer with non-basic constructor arguments and no get_config (broad form of TFN205)"
+    default_enabled = False
+    narrows = "TFN205"
+    requires_evidence = False

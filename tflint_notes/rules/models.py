@@ -51,6 +51,7 @@ class InputShapeOnModelSubclass(Rule):
     """
 
     code = "TFN504"
+    expected_errors = ('TypeError',)
     name = "input-shape-on-model-subclass"
     summary = "input_shape= passed to a keras.Model subclass"
 
@@ -282,6 +283,7 @@ class RnnInputShapeRank(Rule):
     """
 
     code = "TFN502"
+    expected_errors = ('ValueError',)
     name = "rnn-input-shape-rank"
     summary = "input_shape of the wrong rank on an RNN/Conv1D layer"
 

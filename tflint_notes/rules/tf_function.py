@@ -6,10 +6,12 @@ import ast
 import functools
 import json
 from importlib import resources
+from typing import ClassVar
 
 import libcst as cst
 
 from tflint_notes.analysis import DEFINITELY_TENSOR, canonical, is_tf_function, merge, names_bound_by_target
+from tflint_notes.cstwalk import children as cst_children
 from tflint_notes.fixes import keyword_arg
 from tflint_notes.rule import PendingFix, Replacement, Rule
 from tflint_notes.screen import FileFacts
@@ -125,6 +127,7 @@ class NumpyOnTensorInGraph(Rule):
     """
 
     code = "TFN101"
+    expected_errors = ('NotImplementedError', 'TypeError')
     fix_kind = "safe/unsafe"
     name = "numpy-on-tensor-in-graph"
     summary = "NumPy function called on a tensor in graph code"
@@ -386,7 +389,11 @@ def _is_none_node(node: cst.BaseExpression) -> bool:
 
 class PrintInGraph(Rule):
     """## What it does
-    Flags the builtin `print(...)` in graph code.
+    Flags the builtin `print(...)` of a tensor in graph code: an argument is tensor-valued by the same
+    evidence TFN101 uses (a parameter of the graph function, a value computed by TF ops or layers, an
+    f-string or `%` formatting of one). Printing shapes, strings and Python numbers at trace time is a
+    deliberate debugging habit and is not flagged; TFN904 (off by default) flags every `print` in graph
+    code.
 
     ## Why is this bad?
     `print` is Python: in graph code it runs once, while tracing, and shows symbolic tensors
@@ -431,9 +438,17 @@ class PrintInGraph(Rule):
         return any(type(c.node.func) is ast.Name and c.node.func.id == "print" for c in facts.graph_calls())
     triggers = ("print",)
 
+    #: Only prints of tensor-valued arguments (TFN904 drops this condition).
+    tensors_only: ClassVar[bool] = True
+
     def visit_Call(self, node: cst.Call) -> None:
         if not _is_builtin(self.ctx, node.func, "print"):
             return
+        evidence = None
+        if self.tensors_only:
+            evidence = merge(self._printed_evidence(a.value) for a in node.args if a.keyword is None)
+            if evidence is None:
+                return
         fix = None
         alias = self.module_alias_for("tensorflow", "tf")
         if alias is not None and all(a.keyword is None or a.keyword.value in ("sep", "end") for a in node.args) and (
@@ -441,8 +456,60 @@ class PrintInGraph(Rule):
             name, add_import = alias
             fix = PendingFix([Replacement(node.func, f"{name}.print")], safe=True, description="use tf.print",
                              add_import=add_import)
-        self.report(node, "print() in {context} runs once, at trace time, and shows symbolic tensors; "
-                          "use tf.print()", fix=fix, in_graph=True)
+        message = ("print() in {context} runs once, at trace time, and shows symbolic tensors; use tf.print()"
+                   if self.tensors_only else
+                   "print() in {context} runs once, at trace time, not on every call; use tf.print() to print "
+                   "on every call")
+        self.report(node, message, fix=fix, in_graph=True, evidence=evidence, requires_tensor=self.tensors_only)
+
+    def _printed_evidence(self, value: cst.BaseExpression):
+        if isinstance(value, cst.FormattedString):  # f"loss {loss}"
+            return merge(self.ctx.evidence(part.expression) for part in value.parts
+                         if isinstance(part, cst.FormattedStringExpression))
+        return self.ctx.evidence(value)
+
+
+class PrintInGraphAny(PrintInGraph):
+    """## What it does
+    Flags every builtin `print(...)` in graph code, whatever it prints: the broad form of TFN103, off
+    by default (`--select TFN904`), for code bases that want no trace-time printing at all. TFN103
+    reports only prints of tensors; where both are enabled, a line is reported once, as TFN103.
+
+    ## Why is this bad?
+    `print` in graph code runs once, while tracing. For shapes, strings and Python numbers that is often
+    what you want (a trace-time log); for anything that should be printed on every call it is not.
+
+    ## Example
+    ```python
+    @tf.function
+    def step(x):
+        print("tracing step")
+        return x * 2
+    ```
+
+    ## Use instead
+    ```python
+    @tf.function
+    def step(x):
+        tf.print("running step")
+        return x * 2
+    ```
+
+    ## Fix safety
+    As TFN103: **safe** `print` → `tf.print` when the call has only positional arguments and
+    `sep=`/`end=` (unsafe where it must add `import tensorflow as tf`).
+
+    ## Proof
+    [`fixtures/TFN904/`](../fixtures/TFN904/): `before.py` prints once for three calls; `after.py` prints
+    on every call.
+    """
+
+    code = "TFN904"
+    name = "print-in-graph-any"
+    summary = "any print() in graph code, shapes and strings included (broad form of TFN103)"
+    default_enabled = False
+    narrows = "TFN103"
+    tensors_only = False
 
 
 # --- TFN104 -----------------------------------------------------------------------------------
@@ -484,6 +551,7 @@ class NumpyMethodInGraph(Rule):
     """
 
     code = "TFN104"
+    expected_errors = ('AttributeError',)
     fix_kind = "unsafe"
     name = "numpy-method-in-graph"
     summary = ".numpy() on a tensor in graph code"
@@ -570,6 +638,7 @@ class VariableInGraph(Rule):
     """
 
     code = "TFN105"
+    expected_errors = ('ValueError',)
     name = "variable-in-graph"
     summary = "tf.Variable created inside a tf.function body"
 
@@ -609,11 +678,19 @@ class VariableInGraph(Rule):
 # --- TFN106 -----------------------------------------------------------------------------------
 
 
+# TF functions that return a Python list of tensors: a loop over it is unrolled while tracing.
+_RETURNS_PYTHON_LIST = frozenset({
+    "tensorflow.unstack", "tensorflow.split", "tensorflow.meshgrid", "tensorflow.dynamic_partition",
+    "tensorflow.math.dynamic_partition", "tensorflow.nest.flatten", "tensorflow.unique_with_counts",
+})
+
+
 class ListAppendInGraphLoop(Rule):
     """## What it does
     Flags `some_list.append(tensor)` on a Python list inside a loop over `tf.range(...)` or over a
     tensor computed by TF ops, in graph code. (A loop over a parameter is not flagged: it may be a
-    Python list of tensors, whose loop is unrolled.)
+    Python list of tensors, whose loop is unrolled. Nor is a loop over `tf.unstack(...)`, `tf.split(...)`
+    and the other TF functions that return a Python list.)
 
     ## Why is this bad?
     AutoGraph turns such loops into a `tf.while_loop`. A Python list cannot collect values from inside
@@ -649,6 +726,7 @@ class ListAppendInGraphLoop(Rule):
     """
 
     code = "TFN106"
+    expected_errors = ('InaccessibleTensorError',)
     name = "list-append-in-graph-loop"
     summary = "Python list.append of tensors inside a tf.range/tensor loop in graph code"
 
@@ -682,6 +760,9 @@ class ListAppendInGraphLoop(Rule):
             qual = self.ctx.resolve(iterator.func)
             if qual is not None and canonical(qual) == "tensorflow.range":
                 evidence = frozenset({DEFINITELY_TENSOR})
+            elif qual is not None and canonical(qual) in _RETURNS_PYTHON_LIST:
+                self._loops.append((self.ctx.current_function, None, set()))
+                return  # `for t in tf.unstack(x)`: a Python list of tensors, the loop is unrolled
         if evidence is None:
             # Only a value computed by TF ops is surely a tensor: a parameter may well be a Python list
             # of tensors (Keras merge layers get one), and iterating a list is unrolled, not a loop.
@@ -745,7 +826,10 @@ class GlobalMutationInGraph(Rule):
     Flags, in graph code, rebinding a `global`/`nonlocal` variable (`global step; step += 1`) and
     mutating a module-level Python list, dict or set (`history.append(loss)`, `stats["n"] += 1`).
     Reading module-level constants is fine and not flagged; `tf.Variable` updates (`v.assign_add`)
-    are the right tool and are not flagged.
+    are the right tool and are not flagged. Nor is a rebinding inside an `if` that tests the same
+    variable — `nonlocal v; if v is None: v = tf.Variable(...)`, `if first_call: ...; first_call = False`:
+    that is the tf.function guide's way to create state once, on the first trace, and it runs once on
+    purpose.
 
     ## Why is this bad?
     Python side effects in a `tf.function` happen while tracing — once per trace, not once per call.
@@ -812,6 +896,20 @@ class GlobalMutationInGraph(Rule):
         super().__init__(ctx, sink)
         self._declared: dict = {}  # function -> names declared global/nonlocal
         self._mutables = None
+        self._tests: list = []  # (function, names read by the test) of the enclosing `if`s
+
+    def visit_If(self, node: cst.If) -> None:
+        names = {n.value for n in _walk_names(node.test)}
+        self._tests.append((self.ctx.current_function, names))
+
+    def leave_If(self, node: cst.If) -> None:
+        self._tests.pop()
+
+    def _guarded(self, name: str) -> bool:
+        """`if m is None: m = ...` / `if first_call: ... first_call = False`: the variable is created or
+        flipped once, on the first trace, on purpose (the tf.function guide's lazy-creation pattern)."""
+        current = self.ctx.current_function
+        return any(func is current and name in names for func, names in self._tests)
 
     def _module_mutables(self) -> set:
         if self._mutables is None:
@@ -828,7 +926,7 @@ class GlobalMutationInGraph(Rule):
     def _rebinds(self, target: cst.BaseExpression, node: cst.CSTNode) -> None:
         declared = self._declared.get(self.ctx.current_function, set())
         for name in names_bound_by_target(target):
-            if name in declared:
+            if name in declared and not self._guarded(name):
                 self.report(node, f"`{name}` (global/nonlocal) is rebound in {{context}}: this runs once per trace, "
                                   f"not once per call; use a tf.Variable and .assign()", in_graph=True)
                 return
@@ -859,6 +957,15 @@ class GlobalMutationInGraph(Rule):
 
 
 # --- TFN108 / TFN109 --------------------------------------------------------------------------
+
+
+def _walk_names(node: cst.CSTNode):
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Name):
+            yield current
+        stack.extend(cst_children(current))
 
 
 def _has_input_signature(call: cst.CSTNode) -> bool:

@@ -1,0 +1,165 @@
+"""What every rule reports on real code nobody here wrote, compared with a committed baseline.
+
+    python bench/realcode.py                    # installed keras, tf_keras, tensorflow/python + the corpus
+    python bench/realcode.py --download         # first fetch the corpus of TF projects (pip download --no-deps)
+    python bench/realcode.py --installed-only   # only the installed packages (what CI has)
+    python bench/realcode.py --write-baseline   # record the current counts in bench/realcode-baseline.json
+    python bench/realcode.py --list FILE        # also write every finding (path:line:col: CODE message) to FILE
+    python bench/realcode.py --rules TFN6       # only these rules (prefixes)
+
+Every rule runs, the off-by-default ones included.  Findings are counted per rule and per kind of directory:
+`tests` (a tests/ or test/ folder, test_*.py, *_test.py), `examples` (examples, tutorials, docs, notebooks,
+colabs) and `library` (the rest).  The table shows, per rule, the counts now and the baseline's, so a change
+that adds or removes findings on real code is visible in the diff of the baseline file.  Exit status 1 with
+`--check` when the counts differ from the baseline (CI runs it on the installed packages).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "bench" / "realcode-baseline.json"
+CORPUS = Path(os.environ.get("TFLINT_NOTES_CORPUS", Path.home() / ".cache" / "tflint-notes-corpus"))
+INSTALLED = ("keras", "tf_keras", "tensorflow/python")
+# Real TF/Keras projects from PyPI (sources only, no dependencies): Keras 3, tf_keras and TF1-era code.
+PROJECTS = (
+    "transformers==4.46.3", "tensorflow-probability==0.25.0", "tensorflow-datasets==4.9.10",
+    "tensorflow-hub==0.16.1", "tensorflow-text==2.21.1", "tensorflow-ranking==0.5.5", "keras-tuner==1.4.8",
+    "autokeras==3.0.0", "keras-cv-attention-models==1.4.3", "kapre==0.4.1", "larq==0.14.0", "larq-zoo==2.4.0",
+    "deepface==0.0.103", "mtcnn==1.0.0", "deepctr==0.9.4", "gpflow==2.11.2", "ddsp==3.7.0", "magenta==2.1.4",
+    "mesh-tensorflow==0.1.21", "lingvo==0.14.2", "tf-models-official==2.20.0", "tensorflow-addons==0.23.0",
+    "tf-agents==0.19.0", "keras-cv==0.9.0", "tensor2tensor==1.15.7", "dm-sonnet==2.0.2", "tensorflow-gan==2.1.0",
+    "tensorflow-model-optimization==0.8.1", "tensorflow-recommenders==0.7.7", "keras-hub==0.32.0",
+    "tensorflow-io==0.37.1", "trfl==1.2.0", "edward2==0.0.2", "tensorflow-similarity==0.17.1",
+)
+_TESTS = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_test\.py$")
+_EXAMPLES = re.compile(r"(^|/)(examples?|tutorials?|docs?|notebooks?|colabs?|samples?|demos?)/")
+
+
+def kind_of(relative: str) -> str:
+    if _TESTS.search(relative):
+        return "tests"
+    if _EXAMPLES.search(relative):
+        return "examples"
+    return "library"
+
+
+def installed_roots() -> list[tuple[str, Path]]:
+    site = Path(sysconfig.get_paths()["purelib"])
+    return [(name, site / name) for name in INSTALLED if (site / name).is_dir()]
+
+
+def corpus_roots() -> list[tuple[str, Path]]:
+    source = CORPUS / "src"
+    return sorted((p.name, p) for p in source.iterdir() if p.is_dir()) if source.is_dir() else []
+
+
+def download() -> None:
+    wheels, source = CORPUS / "wheels", CORPUS / "src"
+    wheels.mkdir(parents=True, exist_ok=True)
+    for project in PROJECTS:
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", project, "-d", str(wheels)],
+                       check=False)
+    for wheel in sorted(wheels.glob("*.whl")):
+        target = source / wheel.name.split("-", 1)[0]
+        if not target.is_dir():
+            with zipfile.ZipFile(wheel) as archive:
+                archive.extractall(target)
+
+
+def findings(name: str, root: Path, codes: str, jobs: int) -> list[dict]:
+    """Every finding of `codes` under `root` (through the CLI, as a user runs it)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        # a copy-free run: the CLI is pointed at the tree itself, from a neutral directory
+        proc = subprocess.run([sys.executable, "-m", "tflint_notes", "check", "--isolated", "--no-cache",
+                               "--select", codes, "--output-format", "json", "--jobs", str(jobs),
+                               "--exit-zero", str(root)], capture_output=True, text=True, cwd=tmp,
+                              env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    if proc.returncode not in (0, 2):
+        sys.exit(f"realcode: tflint-notes failed on {root}:\n{proc.stderr[-3000:]}")
+    items = json.loads(proc.stdout or "[]")
+    for item in items:
+        relative = os.path.relpath(item["filename"], root)
+        item["relative"] = f"{name}/{relative}"
+        item["kind"] = kind_of(relative.replace(os.sep, "/"))
+    return items
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--download", action="store_true", help="fetch the corpus of TF projects first")
+    parser.add_argument("--installed-only", action="store_true", help="only the installed keras/tf_keras/tensorflow")
+    parser.add_argument("--write-baseline", action="store_true", help="record these counts as the baseline")
+    parser.add_argument("--check", action="store_true", help="exit 1 if the counts differ from the baseline")
+    parser.add_argument("--list", metavar="FILE", help="write every finding to FILE")
+    parser.add_argument("--rules", default="TFN", help="codes or prefixes, comma-separated (default: all)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    from tflint_notes.rule import all_rules
+
+    prefixes = tuple(p.strip().upper() for p in args.rules.split(",") if p.strip())
+    rules = {code: rule for code, rule in all_rules().items() if code.startswith(prefixes)}
+    codes = ",".join(rules)
+    if args.download:
+        download()
+    roots = installed_roots() + ([] if args.installed_only else corpus_roots())
+    if not roots:
+        sys.exit("realcode: nothing to read (install the test extra; --download for the corpus)")
+    counts: dict[str, Counter] = {}
+    per_root: dict[str, Counter] = {}
+    listed: list[str] = []
+    for name, root in roots:
+        for item in findings(name, root, codes, args.jobs):
+            counts.setdefault(item["code"], Counter())[item["kind"]] += 1
+            per_root.setdefault(name, Counter())[item["code"]] += 1
+            listed.append(f"{item['relative']}:{item['location']['row']}:{item['location']['column']}: "
+                          f"{item['code']} {item['message']}")
+    section = "installed" if args.installed_only else "all"
+    current = {code: dict(sorted(counts.get(code, Counter()).items())) for code in rules}
+    baseline_data = json.loads(BASELINE.read_text()) if BASELINE.exists() else {}
+    baseline = baseline_data.get(section, {}).get("rules", {})
+
+    kinds = ("library", "tests", "examples")
+    print(f"{'rule':<7} {'default':<7} " + " ".join(f"{k:>8}" for k in kinds) + f" {'total':>7} {'baseline':>8}")
+    changed = []
+    for code, rule in rules.items():
+        now = current[code]
+        total = sum(now.values())
+        before = sum(baseline.get(code, {}).values()) if code in baseline else None
+        mark = ""
+        if before is not None and baseline.get(code, {}) != now:
+            mark = "  *"
+            changed.append(code)
+        print(f"{code:<7} {'on' if rule.default_enabled else 'off':<7} " + " ".join(f"{now.get(k, 0):>8}" for k in kinds)
+              + f" {total:>7} {before if before is not None else '-':>8}{mark}")
+    default_total = sum(sum(current[c].values()) for c, r in rules.items() if r.default_enabled)
+    print(f"default rules: {default_total} findings; all rules: {sum(sum(v.values()) for v in current.values())}; "
+          f"files read under {len(roots)} roots")
+    print("per root (top 15): " + ", ".join(f"{name} {sum(c.values())}" for name, c in
+                                            sorted(per_root.items(), key=lambda kv: -sum(kv[1].values()))[:15]))
+    if args.list:
+        Path(args.list).write_text("\n".join(sorted(listed)) + "\n", encoding="utf-8")
+    if args.write_baseline:
+        baseline_data[section] = {"roots": [name for name, _ in roots], "rules": current}
+        BASELINE.write_text(json.dumps(baseline_data, indent=1, sort_keys=True) + "\n")
+        print(f"wrote {BASELINE.relative_to(ROOT)} [{section}]")
+    if args.check and changed:
+        print(f"differs from the baseline: {', '.join(changed)} (run with --write-baseline if intended)")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
