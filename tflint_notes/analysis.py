@@ -346,7 +346,9 @@ class Analysis:
         self._attribute_of: dict = {}  # call node -> the attribute read from its result (`f(x).astype`)
         self._argument_of: dict = {}  # call node -> the call that takes its result as an argument
         self.module_imports = self._scan_module_imports(module)
-        self.tf_keras_target = False  # `tf.keras` is legacy Keras 2 here (configuration or TF_USE_LEGACY_KERAS)
+        # `tf.keras` is legacy Keras 2 here: the configuration says so (set by the engine), or the module sets
+        # TF_USE_LEGACY_KERAS=1 before it imports TensorFlow.
+        self.tf_keras_target = _sets_legacy_keras(module)
 
     # -- module prescan (cheap: top-level statements only) --
 
@@ -980,6 +982,47 @@ class Analysis:
             elif is_keras_base(base):
                 return True
         return False
+
+
+_TRUE_STRINGS = ("1", "true", "True", "TRUE", "yes")
+
+
+def _sets_legacy_keras(module: cst.Module) -> bool:
+    """`os.environ["TF_USE_LEGACY_KERAS"] = "1"` (or `.setdefault`/`.update`) at module level, before the
+    first import of TensorFlow."""
+    for stmt, _ in _module_level_statements(module.body):
+        if isinstance(stmt, (cst.Import, cst.ImportFrom)):
+            names = [q for _, q in _import_aliases(stmt)]
+            if any(q.split(".", 1)[0] == "tensorflow" for q in names):
+                return False
+            continue
+        if isinstance(stmt, cst.Assign) and len(stmt.targets) == 1:
+            target = stmt.targets[0].target
+            if (isinstance(target, cst.Subscript) and _dotted(target.value) in ("os.environ", "environ")
+                    and len(target.slice) == 1 and _string_value(target.slice[0].slice) == "TF_USE_LEGACY_KERAS"):
+                return _string_value(stmt.value) in _TRUE_STRINGS
+        elif isinstance(stmt, cst.Expr) and isinstance(stmt.value, cst.Call):
+            call = stmt.value
+            if _dotted(call.func) in ("os.environ.setdefault", "environ.setdefault", "os.putenv") and (
+                    len(call.args) == 2 and _string_value(call.args[0].value) == "TF_USE_LEGACY_KERAS"):
+                return _string_value(call.args[1].value) in _TRUE_STRINGS
+            if _dotted(call.func) in ("os.environ.update", "environ.update") and call.args:
+                for arg in call.args:
+                    if arg.keyword is not None and arg.keyword.value == "TF_USE_LEGACY_KERAS":
+                        return _string_value(arg.value) in _TRUE_STRINGS
+                    if isinstance(arg.value, cst.Dict):
+                        for element in arg.value.elements:
+                            if isinstance(element, cst.DictElement) and _string_value(element.key) == "TF_USE_LEGACY_KERAS":
+                                return _string_value(element.value) in _TRUE_STRINGS
+    return False
+
+
+def _string_value(node) -> str | None:
+    if isinstance(node, cst.BaseSlice) and hasattr(node, "value"):
+        node = node.value
+    if isinstance(node, cst.SimpleString):
+        return node.evaluated_value if isinstance(node.evaluated_value, str) else None
+    return None
 
 
 def _is_staticmethod(node: cst.FunctionDef | cst.Lambda) -> bool:

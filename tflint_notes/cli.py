@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
         p.add_argument("--cache-dir", metavar="DIR", help=f"where to keep the result cache (default: "
                                                           f"{DEFAULT_DIR_NAME}/ next to the configuration)")
+        p.add_argument("--keras", choices=("keras3", "tf_keras"),
+                       help="what `tf.keras` is in the checked code: TF 2.21's Keras 3 (default) or legacy tf_keras "
+                            "(TF_USE_LEGACY_KERAS=1); overrides the configuration's `keras`")
 
     check = sub.add_parser("check", help="report problems (writes nothing)")
     common(check)
@@ -152,6 +155,8 @@ def _settings(args) -> Settings:
         settings.ignore += validate_selectors(_split(args.ignore), "--ignore")
     if getattr(args, "unsafe_fixes", None) is not None:
         settings.unsafe_fixes = args.unsafe_fixes
+    if getattr(args, "keras", None):
+        settings.keras = args.keras
     return settings
 
 
@@ -242,10 +247,10 @@ _WORKER_LINTER: dict = {}
 
 
 def _linter_for(job: Job) -> Linter:
-    key = (tuple(job.settings.enabled_codes()), job.cache_dir)
+    key = (tuple(job.settings.enabled_codes()), job.cache_dir, job.settings.keras)
     linter = _WORKER_LINTER.get(key)
     if linter is None:
-        linter = _WORKER_LINTER[key] = Linter(key[0], cache_dir=job.cache_dir)
+        linter = _WORKER_LINTER[key] = Linter(key[0], cache_dir=job.cache_dir, keras=job.settings.keras)
     return linter
 
 

@@ -18,7 +18,8 @@ DEFAULT_EXCLUDE = (
 )
 _SELECTOR = re.compile(r"^TFN\d{0,3}$")
 _KEYS = {"select", "extend-select", "ignore", "extend-ignore", "exclude", "extend-exclude", "per-file-ignores",
-         "unsafe-fixes", "fixable", "unfixable", "cache-dir"}
+         "unsafe-fixes", "fixable", "unfixable", "cache-dir", "keras"}
+KERAS_TARGETS = ("keras3", "tf_keras")
 
 
 class ConfigError(Exception):
@@ -36,6 +37,7 @@ class Settings:
     fixable: list[str] | None = None  # None: every rule's fixes may be applied
     unfixable: list[str] = field(default_factory=list)
     cache_dir: str | None = None
+    keras: str = "keras3"  # what `tf.keras` is: TF 2.21's Keras 3 ("keras3") or legacy Keras 2 ("tf_keras")
     root: Path = field(default_factory=Path.cwd)  # paths in the config are relative to this
     source: str | None = None  # the pyproject.toml it came from
 
@@ -187,6 +189,11 @@ def load(config_path: Path | None) -> Settings:
         if not isinstance(table["cache-dir"], str):
             raise ConfigError(f"{where}: [tool.{TABLE}] cache-dir must be a string")
         settings.cache_dir = table["cache-dir"]
+    if "keras" in table:
+        if table["keras"] not in KERAS_TARGETS:
+            raise ConfigError(f"{where}: [tool.{TABLE}] keras must be one of {', '.join(map(repr, KERAS_TARGETS))}, "
+                              f"got {table['keras']!r}")
+        settings.keras = table["keras"]
     pfi = table.get("per-file-ignores", {})
     if not isinstance(pfi, dict):
         raise ConfigError(f"{where}: [tool.{TABLE}] per-file-ignores must be a table of glob = [codes]")

@@ -357,14 +357,16 @@ def _walk(module: cst.Module, ctx: Analysis, rules: list[Rule], visits: dict, le
 
 
 class Linter:
-    def __init__(self, codes: Iterable[str], cache_dir=None, *, screen: bool = True):
+    def __init__(self, codes: Iterable[str], cache_dir=None, *, screen: bool = True, keras: str = "keras3"):
         self.rules = RuleSet(codes)
         self.screen = screen  # False: parse every triggered file (tests compare both ways)
+        self.legacy_keras = keras == "tf_keras"  # `tf.keras` is legacy Keras 2 (configuration `keras`)
         self.cache = None
         if cache_dir is not None:
             from tflint_notes.cache import ResultCache
 
-            self.cache = ResultCache(cache_dir, ",".join(cls.code for cls in self.rules.rule_classes))
+            key = ",".join(cls.code for cls in self.rules.rule_classes) + (";tf_keras" if self.legacy_keras else "")
+            self.cache = ResultCache(cache_dir, key)
 
     def lint(self, text: str, *, apply_noqa: bool = True, tree: ast.Module | None = None) -> LintResult:
         """Diagnostics for one decoded source text (raises ParseError).  `tree`: its CPython AST, if
@@ -410,6 +412,7 @@ class Linter:
         error, and the traversal is redone without it (the normal path pays nothing for this)."""
         while True:
             ctx = Analysis(module)
+            ctx.tf_keras_target = self.legacy_keras or ctx.tf_keras_target
             sink: list[Candidate] = []
             rules = [cls(ctx, sink) for cls in active]
             visits, leaves = self.rules.dispatch(active)

@@ -19,6 +19,7 @@ class TFLintNotesChecker:
     _enabled_off_by_default: tuple = ()
 
     _cache_dir: str | None = None
+    _keras: str = "keras3"
 
     @staticmethod
     def add_options(parser) -> None:
@@ -26,6 +27,9 @@ class TFLintNotesChecker:
             "--tflint-notes-enable", default="", parse_from_config=True, comma_separated_list=True,
             help="enable tflint-notes rules that are off by default, e.g. TFN901 (flake8's --select cannot: "
                  "it only filters what plugins report)")
+        parser.add_option(
+            "--tflint-notes-keras", default="keras3", parse_from_config=True, choices=("keras3", "tf_keras"),
+            help="what `tf.keras` is in the checked code: keras3 (TF 2.21's default) or tf_keras (legacy Keras 2)")
         parser.add_option(
             "--tflint-notes-cache-dir", default=DEFAULT_DIR_NAME, parse_from_config=True,
             help=f"tflint-notes result cache directory (default: {DEFAULT_DIR_NAME}); '' disables it")
@@ -37,9 +41,11 @@ class TFLintNotesChecker:
         if os.environ.get("TFLINT_NOTES_NO_CACHE"):
             cache = None
         cache = os.path.abspath(cache) if cache else None
-        if wanted != cls._enabled_off_by_default or cache != cls._cache_dir:
+        keras = options.tflint_notes_keras
+        if wanted != cls._enabled_off_by_default or cache != cls._cache_dir or keras != cls._keras:
             cls._enabled_off_by_default = wanted
             cls._cache_dir = cache
+            cls._keras = keras
             cls._linter = None
 
     def __init__(self, tree: ast.AST, lines: list[str]):
@@ -51,7 +57,7 @@ class TFLintNotesChecker:
         if cls._linter is None:
             cls._linter = Linter([code for code, rule in all_rules().items()
                                   if rule.default_enabled or code in cls._enabled_off_by_default],
-                                 cache_dir=cls._cache_dir)
+                                 cache_dir=cls._cache_dir, keras=cls._keras)
         return cls._linter
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:

@@ -84,6 +84,9 @@ class FileFacts:
         self.calls: list[CallFact] = []
         self.assignments: list[tuple[ast.AST, Func | None]] = []  # Assign / AugAssign
         self.global_decls: list[Func | None] = []  # functions holding `global` / `nonlocal`
+        self.import_nodes: list[ast.Import | ast.ImportFrom] = []
+        self._chains: list | None = None
+        self.memo: dict = {}  # screens that share a costly question keep its answer here
         self._graph: set | None = None
         self._keras: set | None = None
         self._visit_body(tree, None, None, False)
@@ -129,6 +132,7 @@ class FileFacts:
         elif kind is ast.Assign or kind is ast.AugAssign:
             self.assignments.append((node, func))
         elif kind is ast.Import:
+            self.import_nodes.append(node)
             for alias in node.names:
                 if alias.asname:
                     self.imports.setdefault(alias.asname, set()).add(alias.name)
@@ -137,6 +141,7 @@ class FileFacts:
                     self.imports.setdefault(root, set()).add(root)
             return
         elif kind is ast.ImportFrom:
+            self.import_nodes.append(node)
             if not node.level and node.module:
                 for alias in node.names:
                     if alias.name != "*":
@@ -162,6 +167,21 @@ class FileFacts:
             return set()
         suffix = "".join("." + a for a in reversed(attrs))
         return {root + suffix for root in roots}
+
+    def attribute_chains(self) -> list[tuple[ast.Attribute, set[str]]]:
+        """Every maximal `name.attr.attr` chain whose root name is imported, with the qualified names it may
+        stand for (computed once, on first use)."""
+        if self._chains is None:
+            attributes = [n for n in ast.walk(self.tree) if type(n) is ast.Attribute]
+            inner = {id(n.value) for n in attributes if type(n.value) is ast.Attribute}
+            chains = []
+            for node in attributes:
+                if id(node) not in inner:
+                    names = self.qualnames(node)
+                    if names:
+                        chains.append((node, names))
+            self._chains = chains
+        return self._chains
 
     def canonical_names(self, expr: ast.AST) -> set[str]:
         return {canonical(q) for q in self.qualnames(expr)}

@@ -145,9 +145,9 @@ class TFLintNotesServer(LanguageServer):
         cache = None
         if not os.environ.get("TFLINT_NOTES_NO_CACHE"):
             cache = str((settings.root / (settings.cache_dir or DEFAULT_DIR_NAME)).resolve())
-        key = (codes, cache)
+        key = (codes, cache, settings.keras)
         if key not in self._linters:
-            self._linters[key] = Linter(codes, cache_dir=cache)
+            self._linters[key] = Linter(codes, cache_dir=cache, keras=settings.keras)
         return self._linters[key]
 
     def lint(self, uri: str) -> tuple[str, list[Diagnostic], Settings]:

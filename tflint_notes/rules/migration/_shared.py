@@ -1,0 +1,184 @@
+"""Shared by the TFN6xx rules: what a qualified TensorFlow/Keras name is in the installed API, and which
+code is written to survive old and new TensorFlow alike (and so must not be reported)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+import libcst as cst
+
+from tflint_notes.api import BROKEN, MISSING, OK, removed_entry, split, table, tf_parts
+from tflint_notes.cstwalk import children
+from tflint_notes.rules.keywords import closest
+from tflint_notes.rule import Rule
+
+# An `if`/conditional expression whose test looks at the version or at what exists: both branches are
+# written for some TensorFlow, not necessarily this one.
+_GUARD_WORDS = re.compile(r"(?i)(version|hasattr|getattr|eager|legacy|(^|_)(tf)?v?[12](_|$)|tf[12]|keras[23]|"
+                          r"is_tf|parse_version)")
+_GUARD_CALL = re.compile(r"(?i)((err|raise|fail|check|assert|require)\w*(tf|v)[12]|(check|require|assert)\w*version)")
+# Exceptions a name that does not exist raises: defensive `try:` blocks that catch them are not reported.
+MISSING_NAME_ERRORS = ("AttributeError", "ImportError", "ModuleNotFoundError")
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str  # "removed" | "misspelled"
+    key: str = ""  # removed: the table's key ("tf.log"); misspelled: the dotted name as resolved
+    entry: dict | None = None
+    index: int = -1  # misspelled: which part
+    suggestion: str = ""
+
+
+def classify(qualname: str, legacy_tf_keras: bool) -> Finding | None:
+    """Is `qualname` a removed TensorFlow name or a misspelling of an existing TF/Keras name?"""
+    where = split(qualname, legacy_tf_keras)
+    if where is None:
+        return None
+    root, parts = where
+    if not parts:
+        return None
+    if qualname.startswith("tensorflow."):
+        found = removed_entry(tf_parts(qualname))
+        if found is not None:
+            if found[1].get("members_only") and found[0].count(".") == len(parts):
+                return None  # `tf.compat.v1.layers` itself can be read; its members raise
+            if found[1].get("keras2") and legacy_tf_keras:
+                return None  # needs Keras 2, which this file targets
+            return Finding("removed", found[0], found[1])
+    result = table(root).lookup(parts)
+    if result.status == OK:
+        return None
+    if result.status == BROKEN:
+        return None  # listed but raising (tf.compat.v1.layers under Keras 3): the removed table speaks for it
+    if result.status != MISSING:
+        return None
+    if root == "tensorflow":
+        found = removed_entry(parts, compat_fallback=True)
+        if found is not None:
+            return Finding("removed", found[0], found[1])
+    if root in ("keras", "tf.keras") and table("tf_keras").lookup(parts[:result.index + 1]).status == OK:
+        return None  # a Keras 2 name: TFN603's business
+    name = parts[result.index]
+    if name.startswith("_"):
+        return None
+    best = closest(name, result.members)
+    if best is None:
+        return None
+    return Finding("misspelled", qualname, None, result.index, best)
+
+
+def facts_have_api_problem(facts) -> bool:
+    """The screen of TFN601/TFN602: does any import or attribute chain of the file name a removed or
+    unknown TensorFlow/Keras name?  (Over-approximates: every import alias is tried.)"""
+    memo = facts.memo.get("api")
+    if memo is not None:
+        return memo
+    found = False
+    for node in facts.import_nodes:
+        for name in _import_qualnames(node):
+            if any(classify(name, legacy) for legacy in (False, True)):
+                found = True
+                break
+        if found:
+            break
+    if not found:
+        for _, names in facts.attribute_chains():
+            if any(classify(name, legacy) for name in names for legacy in (False, True)):
+                found = True
+                break
+    facts.memo["api"] = found
+    return found
+
+
+def _import_qualnames(node: ast.Import | ast.ImportFrom):
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            yield alias.name
+    elif not node.level and node.module:
+        yield node.module
+        for alias in node.names:
+            if alias.name != "*":
+                yield f"{node.module}.{alias.name}"
+
+
+def guard_words(test: cst.CSTNode) -> bool:
+    stack = [test]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Name) and _GUARD_WORDS.search(node.value):
+            return True
+        if isinstance(node, cst.SimpleString) and "version" in node.value:
+            return True
+        stack.extend(children(node))
+    return False
+
+
+class GuardedRule(Rule):
+    """Tracks the enclosing `if`s (and conditional expressions) whose test looks at versions or at what
+    exists (`hasattr(tf, "x")`, `tf.__version__`, `tf.executing_eagerly()`)."""
+
+    expected_errors = MISSING_NAME_ERRORS
+
+    def __init__(self, ctx, sink):
+        super().__init__(ctx, sink)
+        self._guards = 0
+        self._annotations = 0
+        self._postponed = None
+        self._guarded_functions: set = set()
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        # `err_if_tf2(...)`, `check_tf_version()` as a statement: the rest of the function is written for
+        # the other TensorFlow, on purpose
+        call = node.value
+        if isinstance(call, cst.Call):
+            func = call.func
+            name = func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else ""
+            if _GUARD_CALL.search(name):
+                self._guarded_functions.add(self.ctx.current_function)
+
+    def visit_Annotation(self, node) -> None:
+        self._annotations += 1
+
+    def leave_Annotation(self, node) -> None:
+        self._annotations -= 1
+
+    def _enter(self, node) -> None:
+        if guard_words(node.test):
+            self._guards += 1
+
+    def _leave(self, node) -> None:
+        if guard_words(node.test):
+            self._guards -= 1
+
+    visit_If = visit_IfExp = visit_While = _enter
+    leave_If = leave_IfExp = leave_While = _leave
+
+    @property
+    def guarded(self) -> bool:
+        """Inside a version/feature branch, or an annotation Python never evaluates
+        (`from __future__ import annotations`)."""
+        if self._guards > 0:
+            return True
+        if self._guarded_functions:
+            func = self.ctx.current_function
+            while func is not None:
+                if func in self._guarded_functions:
+                    return True
+                func = func.parent
+        if self._annotations:
+            if self._postponed is None:
+                self._postponed = "__future__.annotations" in self.ctx.module_imports.values()
+            return self._postponed
+        return False
+
+    @property
+    def legacy_tf_keras(self) -> bool:
+        return self.ctx.tf_keras_target
+
+
+def dotted_text(node: cst.CSTNode) -> str:
+    """`tf.compat.v1.placeholder` as written (one line)."""
+    return re.sub(r"\s+", "", cst.Module(body=[]).code_for_node(node))
