@@ -122,6 +122,7 @@ def _plugin_chunk(job: tuple[list[str], str]) -> float:
     class Options:
         tflint_notes_enable: list = []
         tflint_notes_cache_dir = cache_dir
+        tflint_notes_keras = "keras3"
 
     TFLintNotesChecker.parse_options(Options)
     total = 0.0

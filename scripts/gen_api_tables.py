@@ -116,6 +116,137 @@ MANUAL = {
 }
 
 
+def flatten(modules: dict) -> dict:
+    """{dotted name: kind} of a table, each module followed once along the path it is first met on."""
+    out: dict = {}
+    seen: set = set()
+
+    def visit(key: str, prefix: str) -> None:
+        if key in seen:
+            return
+        seen.add(key)
+        for name, kind in modules[key].items():
+            dotted = f"{prefix}{name}"
+            if kind.startswith("@"):
+                out[dotted] = "module"
+                visit(kind[1:], dotted + ".")
+            else:
+                out[dotted] = kind
+    visit("", "")
+    return out
+
+
+# Keras 1 / standalone Keras 2 names that tf_keras 2.21 no longer lists, and what Keras 3 has instead.
+KERAS_MANUAL = {
+    "layers.CuDNNLSTM": {"to": "layers.LSTM", "how": "unsafe",
+                         "message": "Keras 3's LSTM uses cuDNN by itself when it can; the weights layout differs"},
+    "layers.CuDNNGRU": {"to": "layers.GRU", "how": "unsafe",
+                        "message": "Keras 3's GRU uses cuDNN by itself when it can; the weights layout differs"},
+    "layers.merge": {"message": "the Keras 1 merge function is gone: use layers.Concatenate/Add/Multiply/Dot"},
+    "layers.Merge": {"message": "the Keras 1 Merge layer is gone: use layers.Concatenate/Add/Multiply/Dot"},
+    "layers.core": {"message": "the module keras.layers.core is gone: import the layers from keras.layers"},
+    "layers.convolutional": {"message": "the module keras.layers.convolutional is gone: import from keras.layers"},
+    "layers.recurrent": {"message": "the module keras.layers.recurrent is gone: import from keras.layers"},
+    "layers.normalization": {"message": "the module keras.layers.normalization is gone: import from keras.layers"},
+    "layers.embeddings": {"message": "the module keras.layers.embeddings is gone: import from keras.layers"},
+    "layers.pooling": {"message": "the module keras.layers.pooling is gone: import from keras.layers"},
+    "layers.merging": {"message": "the module keras.layers.merging is gone: import from keras.layers"},
+    "engine": {"message": "keras.engine is internal to Keras 2: use keras.Model, keras.layers.Layer, keras.Input"},
+    "utils.np_utils": {"message": "keras.utils.np_utils is gone: use keras.utils.to_categorical"},
+    "utils.np_utils.to_categorical": {"to": "utils.to_categorical", "how": "rename"},
+    "utils.np_utils.normalize": {"to": "utils.normalize", "how": "rename"},
+    "utils.generic_utils": {"message": "keras.utils.generic_utils is gone: use keras.utils / keras.saving"},
+    "backend.get_session": {"message": "Keras 3 has no TF1 session: TF 2 runs eagerly"},
+    "backend.set_session": {"message": "Keras 3 has no TF1 session: TF 2 runs eagerly"},
+    "backend.learning_phase": {"message": "Keras 3 has no global learning phase: pass training= to the call"},
+    "backend.set_learning_phase": {"message": "Keras 3 has no global learning phase: pass training= to the call"},
+    "wrappers": {"message": "the scikit-learn wrappers moved to the scikeras package (scikeras.wrappers."
+                            "KerasClassifier/KerasRegressor)"},
+    "wrappers.scikit_learn": {"message": "the scikit-learn wrappers moved to the scikeras package (scikeras."
+                                         "wrappers.KerasClassifier/KerasRegressor)"},
+    "preprocessing.image.ImageDataGenerator": {
+        "message": "ImageDataGenerator is gone from Keras 3: use keras.utils.image_dataset_from_directory with "
+                   "preprocessing layers (RandomFlip, RandomRotation, Rescaling ...)"},
+}
+
+
+def _signature_params(obj) -> set | None:
+    try:
+        target = obj.__init__ if inspect.isclass(obj) else obj
+        params = inspect.signature(target).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return {"**"} | {p.name for p in params}
+    return {p.name for p in params}
+
+
+def _resolve(module, dotted: str):
+    obj = module
+    for part in dotted.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def keras_removed(legacy_module, legacy: dict, target_module, target: dict) -> dict:
+    """Names of tf_keras (Keras 2) that the target Keras 3 package lacks, each mapped to its Keras 3 home
+    when the same class or function exists there (same name and kind, parameters a superset)."""
+    old_names = flatten(legacy)
+    new_names = flatten(target)
+    by_leaf: dict = {}
+    for dotted, kind in new_names.items():
+        by_leaf.setdefault(dotted.rsplit(".", 1)[-1], []).append((dotted, kind))
+    out: dict = {}
+    for dotted, kind in sorted(old_names.items()):
+        if dotted in new_names:
+            continue
+        entry: dict = {}
+        if kind == "module":
+            entry["module_gone"] = True
+        else:
+            first = dotted.split(".", 1)[0]
+            homes = [d for d, k in by_leaf.get(dotted.rsplit(".", 1)[-1], []) if k == kind]
+            homes.sort(key=lambda d: (not d.startswith(first + "."), d.count("."), d))
+            if homes:
+                home = homes[0]
+                old_params = _signature_params(_resolve(legacy_module, dotted))
+                new_params = _signature_params(_resolve(target_module, home))
+                same = old_params is not None and new_params is not None and (
+                    "**" in new_params or old_params - {"**", "self"} <= new_params)
+                # Only a home in the same kind of module is the same thing: keras.backend.dot is not
+                # keras.ops.dot (Theano-style against NumPy-style products), whatever the signatures say.
+                same = same and home.split(".", 1)[0] == first
+                entry.update({"to": home, "how": "rename" if same else "changed"})
+        out[dotted] = entry
+    for dotted, entry in KERAS_MANUAL.items():
+        if dotted not in new_names:
+            out[dotted] = dict(entry, how=entry.get("how", "manual"))
+    for module in ("core", "convolutional", "recurrent", "normalization", "embeddings", "pooling", "merging",
+                   "merge", "advanced_activations", "noise", "wrappers", "local", "convolutional_recurrent"):
+        # `keras.layers.core.Dense`: Keras 2 modules whose layers live in keras.layers now
+        key = f"layers.{module}"
+        out.setdefault(key, {"how": "manual", "message": f"the module keras.layers.{module} is gone: import the "
+                                                          f"layers from keras.layers"})
+        out[key]["members_to"] = "layers"
+    return out
+
+
+def pooling_defaults(legacy_module, target_module) -> dict:
+    """Pooling layers whose pool_size Keras 3 made required, with Keras 2's default."""
+    out = {}
+    for name in dir(target_module.layers):
+        cls = getattr(target_module.layers, name)
+        if not inspect.isclass(cls) or "Pool" not in name:
+            continue
+        new = inspect.signature(cls.__init__).parameters.get("pool_size")
+        old_cls = getattr(legacy_module.layers, name, None)
+        old = inspect.signature(old_cls.__init__).parameters.get("pool_size") if old_cls is not None else None
+        if new is not None and new.default is inspect.Parameter.empty and old is not None and (
+                old.default is not inspect.Parameter.empty):
+            out[f"layers.{name}"] = old.default
+    return out
+
+
 def removed_table(tf_tree: dict) -> dict:
     from tensorflow.tools.compatibility import all_renames_v2, module_deprecations_v2, tf_upgrade_v2
 
@@ -173,6 +304,22 @@ def main() -> int:
     (DATA / "tf_removed.json").write_text(json.dumps({"versions": versions, "removed": removed}, indent=0,
                                                      sort_keys=True) + "\n", encoding="utf-8")
     print(f"wrote tf_removed.json: {len(removed)} names")
+    keras_tables = {
+        "keras": keras_removed(tf_keras, tables["api_tf_keras.json"], keras, tables["api_keras.json"]),
+        "tf.keras": keras_removed(tf_keras, tables["api_tf_keras.json"], tf_module.keras,
+                                  tables["api_tf_keras_in_tf.json"]),
+    }
+    standalone = flatten(tables["api_keras.json"])
+    for dotted, entry in keras_tables["tf.keras"].items():
+        if entry.get("how") in (None, "changed") and dotted in standalone:
+            # `tf.keras.losses.mean_squared_error`: TF's tf.keras lacks it, the keras package has it
+            entry.update({"how": "in_keras", "to": f"keras.{dotted}"})
+    pooling = pooling_defaults(tf_keras, keras)
+    (DATA / "keras_removed.json").write_text(json.dumps({"versions": versions, "removed": keras_tables,
+                                                         "pool_size_required": pooling}, indent=0,
+                                                        sort_keys=True) + "\n", encoding="utf-8")
+    print(f"wrote keras_removed.json: {len(keras_tables['keras'])} names missing from keras, "
+          f"{len(keras_tables['tf.keras'])} from tf.keras")
     return 0
 
 

@@ -234,3 +234,61 @@ class A(B):
     pass
 '''
     assert [d.code for d in Linter(all_rules(), screen=False).lint(text).diagnostics] == ["TFN103"]
+
+
+ALIAS_LINTER = Linter(["TFN101", "TFN601", "TFN605"])
+
+
+def alias_findings(src: str) -> list[tuple[str, int]]:
+    return [(d.code, d.line) for d in ALIAS_LINTER.lint(textwrap.dedent(src)).diagnostics]
+
+
+@pytest.mark.parametrize("src, expected", [
+    # a module-level alias of an import, and an alias of that alias
+    ("""
+     import tensorflow as tf
+     tfk = tf.keras
+     tfkl = tfk.layers
+     opt = tfk.optimizers.Adam(lr=0.1)
+     emb = tfkl.Embedding(3, 2, input_length=1)
+     """, [("TFN605", 5), ("TFN605", 6)]),
+    ("""
+     import numpy as np
+     import tensorflow as tf
+     onp = np
+     @tf.function
+     def f(x):
+         return onp.exp(x)
+     """, [("TFN101", 7)]),
+    # an alias of a removed name: its definition is reported, not every use
+    ("""
+     import tensorflow as tf
+     flags = tf.flags
+     flags.DEFINE_string("a", "", "")
+     flags.DEFINE_integer("b", 0, "")
+     """, [("TFN601", 3)]),
+    # bound twice, or imported in another branch: not an alias we can trust
+    ("""
+     import tensorflow as tf
+     if tf.__version__ > "2":
+         import tf_keras as keras
+     else:
+         keras = tf.keras
+     opt = keras.optimizers.Adam(lr=0.1)
+     """, []),
+    ("""
+     import tensorflow as tf
+     tfk = tf.keras
+     tfk = None
+     opt = tfk.optimizers.Adam(lr=0.1)
+     """, []),
+    # a function-local name that shadows the alias
+    ("""
+     import tensorflow as tf
+     tfk = tf.keras
+     def build(tfk):
+         return tfk.optimizers.Adam(lr=0.1)
+     """, []),
+])
+def test_module_level_aliases(src, expected):
+    assert alias_findings(src) == expected

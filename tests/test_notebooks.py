@@ -9,6 +9,7 @@ import pytest
 
 from fixture_cases import FIXTURES
 from tflint_notes.cli import main
+from tflint_notes.documents import _source_spans
 
 BEFORE = FIXTURES / "notebooks" / "augment_before.ipynb"
 AFTER = FIXTURES / "notebooks" / "augment_after.ipynb"
@@ -64,12 +65,36 @@ def test_other_json_layouts_survive_or_are_refused(tmp_path, monkeypatch, capsys
     assert run(capsys, "fix", "two.ipynb")[0] == 0
     fixed = two.read_text()
     assert "tf.concat([image_batch" in fixed and not fixed.endswith("\n") and fixed.startswith('{\n  "cells"')
+    # a layout json.dumps cannot produce (Colab mixes indentations; here: two spaces after colons): only
+    # the changed cells' `source` values are replaced, every other byte stays
     odd = tmp_path / "odd.ipynb"
-    odd.write_text(json.dumps(data, indent=1, sort_keys=True).replace('": ', '":  '))
-    original = odd.read_bytes()
-    code, _, err = run(capsys, "fix", "odd.ipynb")
+    odd_text = json.dumps(data, indent=1, sort_keys=True).replace('": ', '":  ')
+    odd.write_text(odd_text)
+    assert run(capsys, "fix", "odd.ipynb")[0] == 0
+    fixed = odd.read_text()
+    assert json.loads(fixed)["cells"] == json.loads(AFTER.read_text())["cells"]
+    assert _outside_sources(fixed) == _outside_sources(odd_text)
+    assert run(capsys, "fix", "odd.ipynb")[0] == 0 and odd.read_text() == fixed  # re-fixing changes nothing
+    # a changed cell whose own source layout cannot be told (items packed irregularly): refused, untouched
+    worse = tmp_path / "worse.ipynb"
+    lines = data["cells"][2]["source"]
+    irregular = "[" + ", ".join(json.dumps(line) for line in lines[:2]) + ",\n" + ",\n".join(
+        json.dumps(line) for line in lines[2:]) + "]"
+    start, end = _source_spans(odd_text)[2]
+    worse_text = odd_text[:start] + irregular + odd_text[end:]
+    assert json.loads(worse_text)["cells"] == data["cells"]
+    worse.write_text(worse_text)
+    code, _, err = run(capsys, "fix", "worse.ipynb")
     assert code == 2 and "not rewritten" in err
-    assert odd.read_bytes() == original
+    assert worse.read_text() == worse_text
+
+
+def _outside_sources(text: str) -> str:
+    """The notebook text with every cell's `source` value blanked out."""
+    spans = _source_spans(text)
+    for start, end in sorted(spans.values(), reverse=True):
+        text = text[:start] + "@" + text[end:]
+    return text
 
 
 def test_broken_notebooks_are_clear_errors(tmp_path, monkeypatch, capsys):

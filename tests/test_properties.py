@@ -33,7 +33,8 @@ HEADER = "import numpy as np\nimport tensorflow as tf\n"
 # Fixes of these rules also edit a related place away from the reported node (the tape's creation
 # for TFN403, a multi-line `def` header for TFN203/TFN204, the body of `__init__`/`build` for moves,
 # and for TFN302's removal of `validate_indices=` the end of the previous line, where its comment moves).
-RELATED_EDITS = {"TFN201", "TFN202", "TFN203", "TFN204", "TFN302", "TFN403", "TFN902"}
+# TFN606 edits the literal a path name was assigned from, above the save call it reports.
+RELATED_EDITS = {"TFN201", "TFN202", "TFN203", "TFN204", "TFN302", "TFN403", "TFN606", "TFN902"}
 SNIPPETS = [c.before.read_text(encoding="utf-8") for c in all_cases()]
 
 

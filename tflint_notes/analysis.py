@@ -121,6 +121,24 @@ def tf_call_returns_tensor(qualname: str) -> bool:
     return parts[0] not in _NON_TENSOR_TF_NAMESPACES or len(parts) == 1
 
 
+# --- Keras objects ---------------------------------------------------------------------------
+
+_MODEL_FACTORIES = frozenset({
+    "keras.models.load_model", "keras.saving.load_model", "keras.models.clone_model",
+    "keras.models.model_from_json", "keras.Sequential", "keras.models.Sequential", "keras.Model",
+    "keras.models.Model",
+})
+
+
+@dataclass(frozen=True)
+class KerasObject:
+    """What the analysis knows of a value that is a Keras object."""
+
+    kind: str  # "model", "layer" or "optimizer"
+    cls: "ClassInfo | None" = None  # the class of this module it is an instance of
+    flavour: str | None = None  # "keras3" or "tf_keras", when the constructor tells
+
+
 # --- tensor evidence --------------------------------------------------------------------------
 # An expression's evidence is the set of reasons it may be a tensor: DEFINITELY_TENSOR (a tf.* call,
 # a layer call) or (function, parameter) pairs, which hold only if that parameter receives a tensor.
@@ -176,6 +194,12 @@ class ClassInfo:
     bases: list  # qualified names (str) or local ClassInfo names prefixed with "local:"
     methods: dict = field(default_factory=dict)  # name -> FunctionInfo
     parent: "FunctionInfo | None" = None
+
+
+def class_methods(cls: ClassInfo) -> dict[str, cst.FunctionDef]:
+    """The methods a class body defines, all of them (`ClassInfo.methods` grows during the traversal)."""
+    body = cls.node.body.body if isinstance(cls.node.body, cst.IndentedBlock) else ()
+    return {stmt.name.value: stmt for stmt in body if isinstance(stmt, cst.FunctionDef)}
 
 
 @dataclass(eq=False)
@@ -343,6 +367,8 @@ class Analysis:
         # "eager" (`with tf.init_scope():` runs eagerly inside graph code).
         self.regions: list[tuple[cst.CSTNode, str, frozenset]] = []
         self.expecting_functions: set = set()  # functions with an assertRaises/pytest.raises block
+        self._keras_names: dict = {}  # (function or None, name) -> KerasObject
+        self._keras_functions: dict = {}  # module function name -> the KerasObject it returns
         self._attribute_of: dict = {}  # call node -> the attribute read from its result (`f(x).astype`)
         self._argument_of: dict = {}  # call node -> the call that takes its result as an argument
         self.module_imports = self._scan_module_imports(module)
@@ -356,9 +382,12 @@ class Analysis:
     def _scan_module_imports(module: cst.Module) -> dict:
         imports: dict[str, str] = {}
         rebound: set = set()
+        aliases: list = []  # (name, expression): `tfk = tf.keras`, `layers = keras.layers`
+        assigned: dict = {}  # name -> how many module-level statements bind it
         for stmt, in_except in _module_level_statements(module.body):
             if isinstance(stmt, (cst.Import, cst.ImportFrom)):
                 for bound, qual in _import_aliases(stmt):
+                    assigned[bound] = 2  # an import elsewhere: `if ...: import tf_keras as keras else: keras = tf.keras`
                     if bound in imports and imports[bound] != qual and not in_except:
                         rebound.add(bound)
                     imports.setdefault(bound, qual)
@@ -369,13 +398,32 @@ class Analysis:
                 rebound.add(stmt.name.value)
             elif isinstance(stmt, cst.Assign):
                 for target in stmt.targets:
-                    rebound.update(names_bound_by_target(target.target))
-            elif isinstance(stmt, (cst.AnnAssign, cst.AugAssign)):
-                rebound.update(names_bound_by_target(stmt.target))
-            elif isinstance(stmt, cst.For):
-                rebound.update(names_bound_by_target(stmt.target))
+                    names = list(names_bound_by_target(target.target))
+                    rebound.update(names)
+                    for name in names:
+                        assigned[name] = assigned.get(name, 0) + 1
+                if (len(stmt.targets) == 1 and isinstance(stmt.targets[0].target, cst.Name)
+                        and isinstance(stmt.value, (cst.Name, cst.Attribute))):
+                    aliases.append((stmt.targets[0].target.value, stmt.value))
+            elif isinstance(stmt, (cst.AnnAssign, cst.AugAssign, cst.For)):
+                for name in names_bound_by_target(stmt.target):
+                    rebound.add(name)
+                    assigned[name] = 2  # not a plain alias
         for name in rebound:
             imports.pop(name, None)
+        # A name bound once, to a module or attribute path of an import, is that import: `tfk = tf.keras`,
+        # `tfkl = tfk.layers` (in order, so aliases of aliases resolve).
+        for name, value in aliases:
+            if assigned.get(name) != 1:
+                continue
+            parts = []
+            node = value
+            while isinstance(node, cst.Attribute):
+                parts.append(node.attr.value)
+                node = node.value
+            head = imports.get(node.value) if isinstance(node, cst.Name) else None
+            if head is not None:
+                imports[name] = ".".join([head, *reversed(parts)])
         return imports
 
     # -- scope tracking (called by the engine's walker, before rules on visit, after on leave) --
@@ -493,8 +541,29 @@ class Analysis:
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         self._bound(node.target)
 
+    def _visit_comprehension(self, node) -> None:
+        # the element is visited before the `for` clauses: know the loop variables first
+        clause = node.for_in
+        while clause is not None:
+            self._track_loop(clause.target, clause.iter)  # [layer.output_shape for layer in model.layers]
+            clause = clause.inner_for_in
+
+    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _visit_comprehension
+
     def visit_For(self, node: cst.For) -> None:
         self._bound(node.target)
+        self._track_loop(node.target, node.iter)
+
+    def _track_loop(self, target: cst.BaseExpression, iterator: cst.BaseExpression) -> None:
+        node_target = target
+        if isinstance(node_target, cst.Name):
+            key = (self.current_function, node_target.value)
+            owner = (self.keras_object(iterator.value) if isinstance(iterator, cst.Attribute)
+                     and iterator.attr.value == "layers" else None)
+            if owner is not None and owner.kind == "model":  # for layer in model.layers:
+                self._keras_names[key] = KerasObject("layer", None, owner.flavour)
+            else:
+                self._keras_names.pop(key, None)
 
     def visit_AsName(self, node: cst.AsName) -> None:
         self._bound(node.name)
@@ -627,6 +696,24 @@ class Analysis:
     def leave_Assign(self, node: cst.Assign) -> None:
         names = [n for t in node.targets for n in names_bound_by_target(t.target)]
         self._bind(names, node.value)
+        found = self.keras_object(node.value)
+        for target in node.targets:
+            if isinstance(target.target, cst.Name):
+                key = (self.current_function, target.target.value)
+                if found is None:
+                    self._keras_names.pop(key, None)
+                else:
+                    self._keras_names[key] = found
+            else:
+                for name in names_bound_by_target(target.target):
+                    self._keras_names.pop((self.current_function, name), None)
+
+    def leave_Return(self, node: cst.Return) -> None:
+        func = self.current_function
+        if func is not None and func.parent is None and func.cls is None and node.value is not None:
+            found = self.keras_object(node.value)
+            if found is not None:
+                self._keras_functions.setdefault(func.name, found)
 
     def leave_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
@@ -690,6 +777,55 @@ class Analysis:
             if name in func.bound:
                 return None
         return qual
+
+    def keras_object(self, node: cst.BaseExpression) -> KerasObject | None:
+        """The Keras model, layer or optimizer `node` evaluates to, as far as this module shows."""
+        if isinstance(node, cst.Name):
+            if node.value == "self":
+                cls = self.current_class
+                if cls is not None and self.class_is_keras(cls):
+                    return KerasObject("model" if self.class_is_model(cls) else "layer", cls,
+                                       self.class_keras_flavour(cls))
+                return None
+            func = self.current_function
+            while True:
+                found = self._keras_names.get((func, node.value))
+                if found is not None or func is None:
+                    return found
+                if node.value in func.bound and (func, node.value) not in self._keras_names:
+                    return None  # a local of that name, not a Keras object we know
+                func = func.parent
+        if isinstance(node, cst.Subscript) and isinstance(node.value, cst.Attribute) and node.value.attr.value == "layers":
+            owner = self.keras_object(node.value.value)  # model.layers[-1]
+            return KerasObject("layer", None, owner.flavour) if owner is not None and owner.kind == "model" else None
+        if not isinstance(node, cst.Call):
+            return None
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "get_layer":
+            owner = self.keras_object(func.value)
+            return KerasObject("layer", None, owner.flavour) if owner is not None and owner.kind == "model" else None
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call) and isinstance(
+                func.value.func, cst.Name) and func.value.func.value == "super":
+            return None
+        qual = self.resolve(func)
+        if qual is not None:
+            q = canonical(qual)
+            flavour = self.keras_flavour(qual)
+            if q in _MODEL_FACTORIES or q.startswith("keras.applications."):
+                return KerasObject("model", None, flavour)
+            if q.startswith("keras.optimizers.") and q.rsplit(".", 1)[-1][:1].isupper():
+                return KerasObject("optimizer", None, flavour)
+            if is_keras_base(qual):
+                return KerasObject("model" if q.rsplit(".", 1)[-1] in ("Model", "Sequential") else "layer", None, flavour)
+            return None
+        if isinstance(func, cst.Name):
+            info = self.classes.get(func.value)
+            if info is not None and self.class_is_keras(info):
+                return KerasObject("model" if self.class_is_model(info) else "layer", info,
+                                   self.class_keras_flavour(info))
+            if func.value in self._keras_functions and self.resolve(func) is None:
+                return self._keras_functions[func.value]
+        return None
 
     def needs_array(self, call: cst.Call) -> str | None:
         """Why the result of `call` must stay a NumPy value (so rewriting it into a TF op would break the

@@ -115,3 +115,37 @@ def removed_entry(parts: tuple[str, ...], compat_fallback: bool = False) -> tupl
             if entry is not None and entry["how"] == "manual":
                 return key, entry
     return None
+
+
+@functools.lru_cache(maxsize=1)
+def _keras_data() -> dict:
+    return _load("keras_removed.json")
+
+
+def keras_removed() -> dict:
+    """{"keras": {...}, "tf.keras": {...}}: Keras 2 (tf_keras 2.21) names that each Keras 3 package lacks,
+    {"layers.experimental.preprocessing.Rescaling": {"to": "layers.Rescaling", "how": "rename"}, ...}."""
+    return _keras_data()["removed"]
+
+
+def pool_size_required() -> dict:
+    """{"layers.AveragePooling2D": Keras 2's default}: pooling layers whose pool_size Keras 3 requires."""
+    return _keras_data()["pool_size_required"]
+
+
+def keras_removed_entry(root: str, parts: tuple[str, ...]) -> tuple[str, dict] | None:
+    """The removed-name entry of a Keras 3 target ("keras" or "tf.keras") covering `parts`, as
+    ("layers.experimental", entry); a member of a Keras 2 layer module that keras.layers has
+    (`layers.core.Dense`) comes back as a rename to `layers.Dense`."""
+    removed = keras_removed()[root]
+    for end in range(len(parts), 0, -1):
+        key = ".".join(parts[:end])
+        entry = removed.get(key)
+        if entry is None:
+            continue
+        if entry.get("members_to") and end < len(parts):
+            leaf = f"{entry['members_to']}.{parts[end]}"
+            if table(root).has(leaf):
+                return ".".join(parts[:end + 1]), {"to": leaf, "how": "rename"}
+        return key, entry
+    return None

@@ -1,7 +1,9 @@
 """A result cache: re-running on an unchanged tree costs a hash and a small file read per file.
 
-Entries are keyed by the file's content, the tool version and the enabled rules (the effective
-configuration), so a changed file, an upgrade or another rule selection never sees stale results.
+Entries are keyed by the file's content, the tool version, the enabled rules (the effective
+configuration) and the size and mtime of the tool's own files (an editable install whose rules or data
+tables changed keeps its version number), so a changed file, an upgrade, an edited rule or another rule
+selection never sees stale results.
 One small JSON file per entry, written to a temp file and renamed into place: concurrent runs can
 share a cache directory, and a torn write is never read.
 """
@@ -20,10 +22,22 @@ from tflint_notes.results import Diagnostic, Edit, Fix
 DEFAULT_DIR_NAME = ".tflint_notes_cache"
 
 
+def _installation_stamp() -> str:
+    package = Path(__file__).resolve().parent
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted((*package.rglob("*.py"), *package.rglob("*.json"))):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        digest.update(f"{path.relative_to(package)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
 class ResultCache:
     def __init__(self, directory: Path | str, salt: str):
         self.directory = Path(directory) / __version__
-        self.salt = f"{__version__}\0{salt}".encode()
+        self.salt = f"{__version__}\0{_installation_stamp()}\0{salt}".encode()
         self._ready = False
 
     def _key(self, text: str) -> str:

@@ -38,3 +38,12 @@ def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
             for item in value:
                 if isinstance(item, base):
                     yield item
+
+
+def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Every node under `node` (not `node` itself), in no particular order."""
+    stack = list(children(node))
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(children(current))

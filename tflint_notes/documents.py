@@ -120,8 +120,12 @@ class NotebookDocument:
             return self.raw
         dump = _json_style(self.raw_text, self.notebook)
         if dump is None:
-            raise SourceError("the notebook's JSON layout is not one this tool can reproduce byte for byte; "
-                              "not rewritten (save it from Jupyter once, then fix again)")
+            # Colab and hand-edited notebooks mix indentations: replace just the changed `source` values
+            spliced = _splice_sources(self.raw_text, changed)
+            if spliced is None:
+                raise SourceError("the notebook's JSON layout is not one this tool can reproduce byte for byte; "
+                                  "not rewritten (save it from Jupyter once, then fix again)")
+            return spliced.encode("utf-8")
         for index, text in changed.items():
             cell = self.cells[index]
             if isinstance(cell["source"], list):
@@ -164,6 +168,107 @@ def _json_style(raw_text: str, notebook) -> "callable | None":
                     if dump(notebook, newline=newline) == raw_text:
                         return lambda nb, _dump=dump, _newline=newline: _dump(nb, newline=_newline)
     return None
+
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+def _source_spans(raw_text: str) -> dict[int, tuple[int, int]] | None:
+    """Character spans of each cell's `source` value in the notebook's JSON text, by cell index."""
+    def skip(at: int) -> int:
+        return _WHITESPACE.match(raw_text, at).end()
+
+    def members(at: int):
+        """(key, value start, value end) of the object starting at `at`; the end of the object last."""
+        at = skip(at)
+        if raw_text[at:at + 1] != "{":
+            raise ValueError
+        at = skip(at + 1)
+        if raw_text[at:at + 1] == "}":
+            return [], at + 1
+        out = []
+        while True:
+            key, at = _DECODER.raw_decode(raw_text, skip(at))
+            at = skip(at)
+            if raw_text[at:at + 1] != ":":
+                raise ValueError
+            start = skip(at + 1)
+            _, end = _DECODER.raw_decode(raw_text, start)
+            out.append((key, start, end))
+            at = skip(end)
+            if raw_text[at:at + 1] == "}":
+                return out, at + 1
+            if raw_text[at:at + 1] != ",":
+                raise ValueError
+            at += 1
+
+    try:
+        top, _ = members(0)
+        cells = [(start, end) for key, start, end in top if key == "cells"]
+        if len(cells) != 1:
+            return None
+        at, end = cells[0]
+        spans: dict[int, tuple[int, int]] = {}
+        at = skip(at + 1)  # past "["
+        index = 0
+        while at < end and raw_text[at] != "]":
+            fields, at = members(at)
+            sources = [(start, stop) for key, start, stop in fields if key == "source"]
+            if len(sources) == 1:
+                spans[index] = sources[0]
+            index += 1
+            at = skip(at)
+            if raw_text[at:at + 1] == ",":
+                at = skip(at + 1)
+        return spans
+    except (ValueError, IndexError, AttributeError):
+        return None
+
+
+def _source_json(original: str, text: str, ensure_ascii: bool) -> str | None:
+    """`text` as a `source` value laid out like `original` (a JSON string, or a list of line strings one per
+    line); None if `original`'s layout cannot be told."""
+    if original.startswith('"'):
+        return json.dumps(text, ensure_ascii=ensure_ascii)
+    match = re.fullmatch(r"\[(\s*)(.*?)(\s*)\]", original, re.S)
+    if match is None or not match.group(2):
+        return None
+    first, body, last = match.groups()
+    items = json.loads(original)
+    separator = ","
+    if len(items) > 1:
+        between = re.match(r'"(?:[^"\\]|\\.)*"(\s*,\s*)', body)
+        if between is None:
+            return None
+        separator = between.group(1)
+    def layout(lines: list[str]) -> str:
+        return "[" + first + separator.join(json.dumps(line, ensure_ascii=ensure_ascii) for line in lines) + last + "]"
+    if layout(items) != original:
+        return None
+    return layout(split_lines(text))
+
+
+def _splice_sources(raw_text: str, changed: dict[int, str]) -> str | None:
+    """The notebook text with only the changed cells' `source` values replaced, each in its own layout."""
+    spans = _source_spans(raw_text)
+    if spans is None or any(index not in spans for index in changed):
+        return None
+    ensure_ascii = not any(ord(ch) > 127 for ch in raw_text)
+    out = raw_text
+    for index in sorted(changed, reverse=True):
+        start, end = spans[index]
+        value = _source_json(raw_text[start:end], changed[index], ensure_ascii)
+        if value is None:
+            return None
+        out = out[:start] + value + out[end:]
+    try:
+        cells = json.loads(out)["cells"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if any(_cell_text(cells[index]) != text for index, text in changed.items()):
+        return None  # never write a notebook that does not read back as intended
+    return out
 
 
 def load_document(path: str, raw: bytes):

@@ -41,7 +41,7 @@ class TFLintNotesChecker:
         if os.environ.get("TFLINT_NOTES_NO_CACHE"):
             cache = None
         cache = os.path.abspath(cache) if cache else None
-        keras = options.tflint_notes_keras
+        keras = getattr(options, "tflint_notes_keras", "keras3")
         if wanted != cls._enabled_off_by_default or cache != cls._cache_dir or keras != cls._keras:
             cls._enabled_off_by_default = wanted
             cls._cache_dir = cache

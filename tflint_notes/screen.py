@@ -90,6 +90,18 @@ class FileFacts:
         self._graph: set | None = None
         self._keras: set | None = None
         self._visit_body(tree, None, None, False)
+        self._add_aliases()
+
+    def _add_aliases(self) -> None:
+        """`tfk = tf.keras` at module level: `tfk` may stand for what `tf.keras` stands for (the analysis
+        trusts such an alias only when the name is bound once; the screen takes every one)."""
+        for node, func in self.assignments:
+            if func is None and type(node) is ast.Assign and type(node.value) in (ast.Name, ast.Attribute):
+                names = self.qualnames(node.value)
+                if names:
+                    for target in node.targets:
+                        if type(target) is ast.Name:
+                            self.imports.setdefault(target.id, set()).update(names)
 
     # -- the walk --
 

@@ -11,16 +11,14 @@ from importlib import resources
 
 import libcst as cst
 
-from tflint_notes.analysis import canonical, is_keras_base
+from tflint_notes.analysis import canonical, class_methods, is_keras_base
+from tflint_notes.keras_arguments import renamed_argument
 from tflint_notes.rule import PendingFix, Replacement, Rule
 from tflint_notes.screen import FileFacts, keyword_names
 
 OPEN = "**"
 LAYER_CALL_KEYWORDS = ("training", "mask")
 MODEL_METHOD_PREFIX = "keras.Model."
-_MODEL_FACTORIES = ("keras.models.load_model", "keras.saving.load_model", "keras.models.clone_model",
-                    "keras.models.model_from_json", "keras.Sequential", "keras.models.Sequential", "keras.Model",
-                    "keras.models.Model")
 
 
 @functools.lru_cache(maxsize=1)
@@ -185,60 +183,14 @@ class MisspelledKeyword(Rule):
                 entries.append(_LAYER_CALL)
             if any(_could_flag(entry, word) for entry in entries for word in words):
                 return True
+            # methods of this file's classes (`gan.compile(d_optimiser=...)`, `layer(x, maskss=...)`)
+            method = func.attr if type(func) is ast.Attribute else "call"
+            for defined in facts.methods_named.get(method, ()):
+                args = defined.node.args
+                accepted = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
+                if any(word not in accepted and closest(word, accepted) is not None for word in words):
+                    return True
         return False
-
-    def __init__(self, ctx, sink):
-        super().__init__(ctx, sink)
-        self._models: dict = {}  # (scope, name) -> "model" | "layer"
-        self._model_functions: set = set()  # module functions that return a model/layer
-
-    # -- what is a Keras model or layer --
-
-    def _object_kind(self, value: cst.BaseExpression) -> str | None:
-        if isinstance(value, cst.Name):
-            return self._tracked(value.value)
-        if not isinstance(value, cst.Call):
-            return None
-        func = value.func
-        qual = self.ctx.resolve(func)
-        if qual is not None:
-            q = canonical(qual)
-            if q in _MODEL_FACTORIES or q.startswith("keras.applications."):
-                return "model"
-            if is_keras_base(qual):
-                return "model" if q.rsplit(".", 1)[-1] in ("Model", "Sequential") else "layer"
-            return None
-        if isinstance(func, cst.Name):
-            info = self.ctx.classes.get(func.value)
-            if info is not None and self.ctx.class_is_keras(info):
-                return "model" if self.ctx.class_is_model(info) else "layer"
-            if func.value in self._model_functions:
-                return "model"
-        return None
-
-    def _tracked(self, name: str) -> str | None:
-        func = self.ctx.current_function
-        while True:
-            kind = self._models.get((func, name))
-            if kind is not None or func is None:
-                return kind
-            func = func.parent
-
-    def leave_Assign(self, node: cst.Assign) -> None:
-        kind = self._object_kind(node.value)
-        for target in node.targets:
-            if isinstance(target.target, cst.Name):
-                key = (self.ctx.current_function, target.target.value)
-                if kind is None:
-                    self._models.pop(key, None)
-                else:
-                    self._models[key] = kind
-
-    def leave_Return(self, node: cst.Return) -> None:
-        func = self.ctx.current_function
-        if func is not None and func.parent is None and func.cls is None and node.value is not None:
-            if self._object_kind(node.value) is not None:
-                self._model_functions.add(func.name)
 
     # -- the check --
 
@@ -256,6 +208,8 @@ class MisspelledKeyword(Rule):
             word = arg.keyword.value
             if word in accepted or (name is not None and tf1_keyword(name, word) is not None):
                 continue
+            if name is not None and renamed_argument(name, word, accepted) is not None:
+                continue  # a Keras 1/2 keyword: TFN605 knows its true replacement (dropout_U is recurrent_dropout)
             best = closest(word, accepted)
             if best is not None:
                 suggestions.append((arg, word, best))
@@ -265,7 +219,11 @@ class MisspelledKeyword(Rule):
             # the keyword, renaming one is a guess.
             fix = None if best in passed or wanted[best] > 1 else PendingFix(
                 [Replacement(arg.keyword, best)], safe=True, description=f"rename to {best}=")
-            if name is None:
+            if name is None and not describe.startswith("a "):  # a method of a class of this module
+                message = (f"{describe}() has no keyword `{word}` (TypeError when called); did you mean `{best}`?"
+                           if OPEN not in accepted else
+                           f"{describe}() has no keyword `{word}`: it lands in **kwargs; did you mean `{best}`?")
+            elif name is None:
                 message = (f"`{word}=` is not a keyword of {describe}; did you mean `{best}=`? Keras 3 "
                            f"Sequential/functional models and layers whose call takes **kwargs accept it "
                            f"silently and run in inference mode")
@@ -290,33 +248,56 @@ class MisspelledKeyword(Rule):
             if self.ctx.is_dataset(receiver):
                 name = f"tensorflow.data.Dataset.{method}"
                 return (name, table[name], _callee(node)) if name in table else None
-            if self._is_model(receiver):
-                name = MODEL_METHOD_PREFIX + method
-                return (name, table[name], _callee(node)) if name in table else None
+            if _is_super(receiver):
+                cls = self.ctx.current_class
+                if cls is not None and self.ctx.class_is_model(cls) and MODEL_METHOD_PREFIX + method in table:
+                    return MODEL_METHOD_PREFIX + method, table[MODEL_METHOD_PREFIX + method], _callee(node)
+                return None
+            obj = self.ctx.keras_object(receiver)
+            if obj is None or obj.kind not in ("model", "layer"):
+                return None
+            override = own_method(self.ctx, obj.cls, method)
+            if override is not None:
+                # `class GAN(keras.Model): def compile(self, d_optimizer, ...)`: its own signature rules
+                return None, accepted_keywords(override), f"{obj.cls.name}.{method}"
+            if obj.kind == "model" and MODEL_METHOD_PREFIX + method in table:
+                return MODEL_METHOD_PREFIX + method, table[MODEL_METHOD_PREFIX + method], _callee(node)
             if isinstance(receiver, cst.Name) and receiver.value == "self":
-                cls = self.ctx.current_class
-                if cls is not None and self.ctx.class_is_keras(cls) and not self._is_method(cls, method):
-                    return None, frozenset(LAYER_CALL_KEYWORDS), f"a layer call ({_callee(node)})"
+                return None, frozenset(LAYER_CALL_KEYWORDS), f"a layer call ({_callee(node)})"
             return None
-        if isinstance(func, cst.Name) and self._tracked(func.value) is not None:
-            return None, frozenset(LAYER_CALL_KEYWORDS), f"a {self._tracked(func.value)} call ({func.value})"
-        if isinstance(func, cst.Call) and self._object_kind(func) is not None:
-            return None, frozenset(LAYER_CALL_KEYWORDS), "a layer call"
+        obj = self.ctx.keras_object(func) if isinstance(func, (cst.Name, cst.Call)) else None
+        if obj is None or obj.kind not in ("model", "layer"):
+            return None
+        call = own_method(self.ctx, obj.cls, "call")
+        if call is not None:
+            return None, accepted_keywords(call), f"{obj.cls.name}.call"
+        shown = func.value if isinstance(func, cst.Name) else "a layer call"
+        return None, frozenset(LAYER_CALL_KEYWORDS), f"a {obj.kind} call ({shown})" if isinstance(func, cst.Name) else shown
+
+
+def _is_super(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "super"
+
+
+def own_method(ctx, cls, method: str):
+    """The `def` of `method` in a class of this module (or its local bases), or None; the whole class body
+    counts, also the methods below the line being checked."""
+    if cls is None:
         return None
+    for info in (cls, *ctx.local_bases(cls)):
+        found = class_methods(info).get(method)
+        if found is not None:
+            return found
+    return None
 
-    def _is_model(self, receiver: cst.BaseExpression) -> bool:
-        if isinstance(receiver, cst.Name):
-            if receiver.value == "self":
-                cls = self.ctx.current_class
-                return cls is not None and self.ctx.class_is_model(cls)
-            return self._tracked(receiver.value) == "model"
-        if isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Name) and receiver.func.value == "super":
-            cls = self.ctx.current_class
-            return cls is not None and self.ctx.class_is_model(cls)
-        return False
 
-    def _is_method(self, cls, method: str) -> bool:
-        return any(method in info.methods for info in (cls, *self.ctx.local_bases(cls)))
+def accepted_keywords(method) -> frozenset:
+    """The keywords a method of this module accepts (OPEN if it takes **kwargs)."""
+    params = method.params
+    names = {p.name.value for p in (*params.params, *params.kwonly_params)}
+    if isinstance(params.star_kwarg, cst.Param):
+        names.add(OPEN)
+    return frozenset(names - {"self"})
 
 
 class RemovedTF1Keyword(Rule):
@@ -390,7 +371,7 @@ class RemovedTF1Keyword(Rule):
                     message = f"{callee}(validate_indices=...) is a no-op since TF 2 (deprecated); remove it"
                 else:
                     message = f"{callee}() has no `validate_indices` in TF 2 (TypeError); remove it (it was a no-op)"
-                fix = PendingFix([Replacement(node, _without_arg(node, arg))], safe=True,
+                fix = PendingFix([Replacement(node, without_arg(node, arg))], safe=True,
                                  description="remove validate_indices")
                 self.report(arg.keyword, message, fix=fix)
                 continue
@@ -421,7 +402,7 @@ def _one_minus(value: cst.BaseExpression) -> cst.BaseExpression:
     return cst.BinaryOperation(cst.Integer("1"), cst.Subtract(), operand)
 
 
-def _without_arg(call: cst.Call, arg: cst.Arg) -> cst.Call:
+def without_arg(call: cst.Call, arg: cst.Arg) -> cst.Call:
     args = list(call.args)
     index = args.index(arg)
     del args[index]

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from tflint_notes.analysis import ClassInfo, FunctionInfo, canonical, is_keras_base, names_bound_by_target
+from tflint_notes.analysis import ClassInfo, FunctionInfo, canonical, class_methods, is_keras_base, names_bound_by_target
 from tflint_notes.cstwalk import children
 from tflint_notes.fixes import append_call_argument, append_item, bracket_after, item_end
 from tflint_notes.results import Edit
@@ -19,7 +19,8 @@ _OWN_SCOPE = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 _LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 _BASIC_TYPE_NAMES = frozenset({
     "int", "float", "str", "bool", "bytes", "None", "list", "tuple", "dict", "set", "frozenset",
-    "Optional", "Union", "List", "Tuple", "Dict", "Set", "FrozenSet", "Sequence", "Literal",
+    "Optional", "Union", "List", "Tuple", "Dict", "Set", "FrozenSet", "Sequence", "Literal", "Text", "AnyStr",
+    "Mapping", "MutableMapping",
 })
 _GENERIC_BASES = frozenset({"Layer", "Model", "object"})
 # Layers without weights: constructing one in call() costs time but loses nothing.
@@ -127,12 +128,6 @@ def _method_insertion(loc, method: cst.FunctionDef) -> tuple[int, str, int]:
     first = min(first, def_line)
     at_line = first - comments
     return loc.line_start(at_line), loc.indent_of(def_line), blanks
-
-
-def class_methods(cls: ClassInfo) -> dict[str, cst.FunctionDef]:
-    """The methods a class body defines, all of them (`ClassInfo.methods` grows during the traversal)."""
-    body = cls.node.body.body if isinstance(cls.node.body, cst.IndentedBlock) else ()
-    return {stmt.name.value: stmt for stmt in body if isinstance(stmt, cst.FunctionDef)}
 
 
 def replaces_layer_protocol(cls: ClassInfo) -> bool:
@@ -658,6 +653,19 @@ def _super_init_calls(func: cst.FunctionDef, cls: ClassInfo) -> list[cst.Call]:
     return [n for n in _walk_body(func.body) if isinstance(n, cst.Call) and _is_super_method_call(n, "__init__", names)]
 
 
+def _super_init_in_helper(func: cst.FunctionDef, cls: ClassInfo) -> bool:
+    """`__init__` calls `self._setup(...)`, a method of the class that calls `super().__init__` (TF Hub's
+    KerasLayer does this)."""
+    methods = class_methods(cls)
+    for node in _walk_body(func.body):
+        if (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+                and isinstance(node.func.value, cst.Name) and node.func.value.value == "self"):
+            helper = methods.get(node.func.attr.value)
+            if helper is not None and helper is not func and _super_init_calls(helper, cls):
+                return True
+    return False
+
+
 def _first_base_is_keras(ctx, cls: ClassInfo) -> bool:
     """Does `super().__init__` of this class reach Keras?  Only if the first base (the next class in the
     MRO) is a Keras class: `class T(Base, keras.Model)` sends `super().__init__(**kwargs)` to `Base`."""
@@ -1113,7 +1121,7 @@ class MissingSuperInit(_LayerRule):
         if found is None or found[0].node is not node:
             return
         method, cls = found
-        if _super_init_calls(node, cls) or replaces_layer_protocol(cls):
+        if _super_init_calls(node, cls) or _super_init_in_helper(node, cls) or replaces_layer_protocol(cls):
             return
         kw = _var_keyword(node) or "kwargs"
         body = _statements(node)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from tflint_notes.api import BROKEN, MISSING, OK, removed_entry, split, table, tf_parts
+from tflint_notes.api import BROKEN, MISSING, OK, keras_removed_entry, removed_entry, split, table, tf_parts
 from tflint_notes.cstwalk import children
 from tflint_notes.rules.keywords import closest
 from tflint_notes.rule import Rule
@@ -59,7 +59,8 @@ def classify(qualname: str, legacy_tf_keras: bool) -> Finding | None:
         found = removed_entry(parts, compat_fallback=True)
         if found is not None:
             return Finding("removed", found[0], found[1])
-    if root in ("keras", "tf.keras") and table("tf_keras").lookup(parts[:result.index + 1]).status == OK:
+    if root in ("keras", "tf.keras") and (table("tf_keras").lookup(parts[:result.index + 1]).status == OK
+                                          or keras_removed_entry(root, parts) is not None):
         return None  # a Keras 2 name: TFN603's business
     name = parts[result.index]
     if name.startswith("_"):
@@ -124,6 +125,7 @@ class GuardedRule(Rule):
 
     def __init__(self, ctx, sink):
         super().__init__(ctx, sink)
+        self._inner_attributes: set = set()
         self._guards = 0
         self._annotations = 0
         self._postponed = None
@@ -173,6 +175,28 @@ class GuardedRule(Rule):
                 self._postponed = "__future__.annotations" in self.ctx.module_imports.values()
             return self._postponed
         return False
+
+    def skip_chain(self, node: cst.CSTNode) -> None:
+        """An import's dotted module is judged as an import, not as an attribute chain."""
+        while isinstance(node, cst.Attribute):
+            self._inner_attributes.add(node)
+            node = node.value
+
+    def outer_chain(self, node: cst.Attribute) -> tuple[list[cst.Attribute], cst.Name] | None:
+        """For the outermost attribute of a dotted name (`tf.compat.v1.x`): its attributes, outermost first,
+        and its root name.  None for the inner attributes (judged with their chain) and for chains that do
+        not start at a name (`f().x`)."""
+        if node in self._inner_attributes:
+            return None
+        chain = []
+        current: cst.CSTNode = node
+        while isinstance(current, cst.Attribute):
+            chain.append(current)
+            current = current.value
+        if not isinstance(current, cst.Name):
+            return None
+        self._inner_attributes.update(chain[1:])
+        return chain, current
 
     @property
     def legacy_tf_keras(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from tflint_notes.api import table
+from tflint_notes.cstwalk import children
 from tflint_notes.rule import PendingFix, Replacement
 from tflint_notes.rules.migration._shared import GuardedRule, classify, dotted_text, facts_have_api_problem
 from tflint_notes.screen import FileFacts
@@ -13,6 +14,14 @@ from tflint_notes.screen import FileFacts
 GRAPH_ONLY = frozenset({"tf.compat.v1.placeholder", "tf.compat.v1.gradients", "tf.compat.v1.summary.FileWriter",
                         "tf.compat.v1.summary.merge_all", "tf.compat.v1.train.Saver", "tf.compat.v1.Session",
                         "tf.compat.v1.InteractiveSession", "tf.compat.v1.placeholder_with_default"})
+
+
+def _walk(node: cst.CSTNode):
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(children(current))
 
 
 class RemovedTfApi(GuardedRule):
@@ -55,8 +64,10 @@ class RemovedTfApi(GuardedRule):
     **Safe** for pure renames, where the TF 2 name is the same function with the same arguments
     (`tf.log` → `tf.math.log`, `tf.random_normal` → `tf.random.normal`); your TensorFlow alias is kept.
     **Unsafe** where only TF1's `tf.compat.v1.X` remains and works in TF 2.21 (`tf.Session` →
-    `tf.compat.v1.Session`): the program keeps TF1 semantics, and graph-only APIs also need
-    `tf.compat.v1.disable_eager_execution()` (the message says so). No fix for `tf.contrib`, `tf.estimator`,
+    `tf.compat.v1.Session`): the program keeps TF1 semantics. For the graph-only APIs (`placeholder`,
+    `Saver`, `FileWriter`, `Session`) the compat name only works in graph mode, so that fix is offered only
+    where it can run: in a module that calls `tf.compat.v1.disable_eager_execution()`, or a session built
+    with `graph=`; elsewhere the message names both ways out. No fix for `tf.contrib`, `tf.estimator`,
     the Keras-2-only compat APIs, and names whose TF 2 form takes different arguments: the message names
     the replacement.
 
@@ -77,15 +88,19 @@ class RemovedTfApi(GuardedRule):
 
     def __init__(self, ctx, sink):
         super().__init__(ctx, sink)
-        self._inner: set = set()
         self._dead_names: set = set()  # names bound by imports already reported
+        self._graph_mode: bool | None = None
+        self._calls_of: dict = {}  # call's func node -> the call
 
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
+            self.skip_chain(alias.name)
             bound = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else None
             self._check_import(alias.name, dotted_text(alias.name), [bound] if bound else [])
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if node.module is not None:
+            self.skip_chain(node.module)
         if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
             return
         module = dotted_text(node.module)
@@ -106,16 +121,10 @@ class RemovedTfApi(GuardedRule):
         return True
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        if node in self._inner:
+        found = self.outer_chain(node)
+        if found is None:
             return
-        chain = []
-        current: cst.CSTNode = node
-        while isinstance(current, cst.Attribute):
-            chain.append(current)
-            current = current.value
-        if not isinstance(current, cst.Name):
-            return
-        self._inner.update(chain[1:])
+        chain, current = found
         qual = self.ctx.resolve(node)
         if qual is None or self.guarded:
             return
@@ -124,6 +133,9 @@ class RemovedTfApi(GuardedRule):
         finding = classify(qual, self.legacy_tf_keras)
         if finding is None or finding.kind != "removed":
             return
+        root_finding = classify(self.ctx.resolve(current) or "", self.legacy_tf_keras)
+        if root_finding is not None and root_finding.kind == "removed":
+            return  # `flags = tf.flags`: that line is reported, not every `flags.DEFINE_string`
         # report the removed part, not what follows it (`tf.contrib` in `tf.contrib.layers.dense(x)`)
         key_parts = finding.key.split(".")[1:]
         qual_parts = qual.split(".")
@@ -143,10 +155,27 @@ class RemovedTfApi(GuardedRule):
             return None
         if how == "compat" and new.split(".")[3:4] in (["layers"], ["estimator"]):
             return None
+        if how == "compat" and new in GRAPH_ONLY and not self._runs_graphs(target):
+            return None  # tf.compat.v1.placeholder would fail the same way eagerly: no fix that cannot work
         code = f"{root.value}.{new[3:]}"
         if how == "rename":
             return PendingFix([Replacement(target, code)], safe=True, description=f"use {new}")
         return PendingFix([Replacement(target, code)], safe=False, description=f"use {new} (TF1 API)")
+
+    def _runs_graphs(self, target: cst.CSTNode) -> bool:
+        """Would the TF1 compat name work here: the module switches TF to graph mode, or the call is a session
+        given its graph (`tf.Session(graph=g)`)?"""
+        if self._graph_mode is None:
+            self._graph_mode = any(
+                isinstance(n, cst.Call) and dotted_text(n.func).endswith(("disable_eager_execution", "disable_v2_behavior"))
+                for n in _walk(self.ctx.module))
+        if self._graph_mode:
+            return True
+        call = self._calls_of.get(target)
+        return call is not None and any(a.keyword is not None and a.keyword.value == "graph" for a in call.args)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self._calls_of[node.func] = node
 
     @staticmethod
     def _message(shown: str, key: str, entry: dict, importing: bool = False) -> str:

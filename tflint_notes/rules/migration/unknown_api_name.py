@@ -56,11 +56,13 @@ class UnknownApiName(GuardedRule):
     def screen(facts: FileFacts) -> bool:
         return facts_have_api_problem(facts)
 
-    def __init__(self, ctx, sink):
-        super().__init__(ctx, sink)
-        self._inner: set = set()
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            self.skip_chain(alias.name)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if node.module is not None:
+            self.skip_chain(node.module)
         if node.relative or node.module is None or isinstance(node.names, cst.ImportStar) or self.guarded:
             return
         module = dotted_text(node.module)
@@ -77,16 +79,10 @@ class UnknownApiName(GuardedRule):
                 self._report(alias.name, alias.name.value, finding.suggestion, importing=True, replacement=replacement)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        if node in self._inner:
+        found = self.outer_chain(node)
+        if found is None:
             return
-        chain = []
-        current: cst.CSTNode = node
-        while isinstance(current, cst.Attribute):
-            chain.append(current)
-            current = current.value
-        if not isinstance(current, cst.Name):
-            return
-        self._inner.update(chain[1:])
+        chain, current = found
         if self.guarded:
             return
         qual = self.ctx.resolve(node)

@@ -1,0 +1,199 @@
+"""TFN606 keras3-save-path."""
+
+from __future__ import annotations
+
+import ast
+
+import libcst as cst
+
+from tflint_notes.analysis import canonical
+from tflint_notes.rule import PendingFix, Replacement
+from tflint_notes.rules.keywords import own_method
+from tflint_notes.rules.migration._shared import GuardedRule, dotted_text
+from tflint_notes.screen import FileFacts
+
+_MODEL_FILES = (".keras", ".h5", ".hdf5")
+_WEIGHTS_FILE = ".weights.h5"
+_SAVE_FUNCTIONS = ("keras.models.save_model", "keras.saving.save_model")
+_LOAD_FUNCTIONS = ("keras.models.load_model", "keras.saving.load_model")
+_CHECKPOINT = "keras.callbacks.ModelCheckpoint"
+_PATH_JOIN = ("os.path.join", "posixpath.join", "ntpath.join")
+
+
+class Keras3SavePath(GuardedRule):
+    """## What it does
+    Flags, for Keras 3 targets, a save path Keras 3 refuses: `model.save(path)` and
+    `keras.models.save_model(model, path)` whose path does not end in `.keras`, `.h5` or `.hdf5` (a Keras 2
+    SavedModel directory); `model.save_weights(path)` not ending in `.weights.h5`; `ModelCheckpoint(path)`
+    not ending in `.keras` or `.h5` (`.weights.h5` with `save_weights_only=True`); and
+    `keras.models.load_model(path)` of a path without a model-file extension (a SavedModel directory).
+    Only paths whose end is written in the code are judged: a string, an f-string or a concatenation whose
+    last part is a literal, `os.path.join(..., "model")`, or a name assigned once in the same function from
+    such an expression (`path = os.path.join(tmp, "model")`); never a path built from a value the module
+    does not show (a parameter, a name assigned twice, a config field).
+
+    ## Why is this bad?
+    Keras 3 raises `ValueError: Invalid filepath extension for saving` — and `model.save` usually runs
+    *after* the training, which is lost. `ModelCheckpoint` raises when it is built, `load_model` of a
+    SavedModel directory raises `File format not supported`.
+
+    ## Example
+    ```python
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.save("saved/my_model")
+    model.save_weights("weights.h5")
+    ```
+
+    ## Use instead
+    ```python
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.save("saved/my_model.keras")
+    model.save_weights("weights.weights.h5")
+    ```
+
+    ## Fix safety
+    **Unsafe**: `.keras` (or `.weights.h5`) is appended to the literal. The output becomes one file, not a
+    directory: code that reads the directory afterwards must change, and Keras 3 does not create the parent
+    folder (`saved/` must exist). No fix for `load_model` of a SavedModel directory: load it as a layer with
+    `keras.layers.TFSMLayer(path, call_endpoint="serving_default")`, or re-save it with Keras 2.
+
+    ## Proof
+    [`fixtures/TFN606/`](../fixtures/TFN606/): `before.py` trains, then fails to save under Keras 3 (it works
+    under tf_keras); `after_unsafe.py` saves and reloads.
+    """
+
+    code = "TFN606"
+    fix_kind = "unsafe"
+    name = "keras3-save-path"
+    summary = "model.save/save_weights/ModelCheckpoint/load_model path that Keras 3 refuses"
+    triggers = ("save", "load_model", "ModelCheckpoint")
+    expected_errors = ("ValueError",)
+
+    @staticmethod
+    def screen(facts: FileFacts) -> bool:
+        for c in facts.calls:
+            func = c.node.func
+            if type(func) is ast.Attribute and func.attr in ("save", "save_weights") and c.node.args:
+                return True
+            names = facts.canonical_names(func)
+            if names & {*_SAVE_FUNCTIONS, *_LOAD_FUNCTIONS, _CHECKPOINT}:
+                return True
+        return False
+
+    def __init__(self, ctx, sink):
+        super().__init__(ctx, sink)
+        self._values: dict = {}  # (function, name) -> the expression it was assigned, if assigned once
+
+    def leave_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            key = (self.ctx.current_function, node.targets[0].target.value)
+            self._values[key] = None if key in self._values else node.value  # a second assignment: unknown
+
+    def _value_of(self, name: cst.Name) -> cst.BaseExpression | None:
+        return self._values.get((self.ctx.current_function, name.value))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.guarded:
+            return
+        func = node.func
+        qual = self.ctx.resolve(func)
+        if qual is not None:
+            if self.ctx.keras_flavour(qual) != "keras3":
+                return
+            name = canonical(qual)
+            if name in _SAVE_FUNCTIONS:
+                self._check(node, _argument(node, 1, "filepath"), _MODEL_FILES, ".keras", "keras.models.save_model")
+            elif name in _LOAD_FUNCTIONS:
+                self._check_load(node, _argument(node, 0, "filepath"))
+            elif name == _CHECKPOINT:
+                weights = any(a.keyword is not None and a.keyword.value == "save_weights_only"
+                              and isinstance(a.value, cst.Name) and a.value.value == "True" for a in node.args)
+                wanted = (_WEIGHTS_FILE,) if weights else (".keras", ".h5")
+                self._check(node, _argument(node, 0, "filepath"), wanted, wanted[0], "ModelCheckpoint")
+            return
+        if not isinstance(func, cst.Attribute) or func.attr.value not in ("save", "save_weights"):
+            return
+        obj = self.ctx.keras_object(func.value)
+        if obj is None or obj.kind != "model" or obj.flavour != "keras3":
+            return
+        if own_method(self.ctx, obj.cls, func.attr.value) is not None:
+            return
+        if func.attr.value == "save":
+            self._check(node, _argument(node, 0, "filepath"), _MODEL_FILES, ".keras", f"{dotted_text(func)}")
+        else:
+            self._check(node, _argument(node, 0, "filepath"), (_WEIGHTS_FILE,), _WEIGHTS_FILE, f"{dotted_text(func)}")
+
+    def _check(self, call: cst.Call, path: cst.BaseExpression | None, allowed: tuple, suffix: str, what: str) -> None:
+        literal = _final_literal(self.ctx, path, self._value_of)
+        if literal is None:
+            return
+        node, text = literal
+        if text.endswith(allowed) or not text:
+            return
+        fix = self._append(node, text, suffix) if not text.endswith(("/", "\\")) else None
+        shown = text if node is path else "..." + text
+        self.report(path, f"{what}() path `{shown}` does not end in {' or '.join(allowed)}: Keras 3 raises ValueError "
+                          f"(Invalid filepath extension), often after training; add {suffix} (one file, not a "
+                          f"directory; Keras 3 does not create its parent folder)", fix=fix)
+
+    def _check_load(self, call: cst.Call, path: cst.BaseExpression | None) -> None:
+        literal = _final_literal(self.ctx, path, self._value_of)
+        if literal is None:
+            return
+        text = literal[1]
+        last = text.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+        if not last or "." in last or text.endswith(_MODEL_FILES):
+            return  # some file; only an extension-less name looks like a SavedModel directory
+        self.report(path, f"load_model(`{text}`): Keras 3 loads only .keras and .h5 files (ValueError: File format "
+                          f"not supported); a SavedModel directory loads as keras.layers.TFSMLayer(path, "
+                          f"call_endpoint=\"serving_default\")")
+
+    @staticmethod
+    def _append(node: cst.CSTNode, text: str, suffix: str) -> PendingFix | None:
+        # `weights.h5` -> `weights.weights.h5`; anything else gets the suffix
+        cut = 3 if suffix == _WEIGHTS_FILE and text.endswith(".h5") else 0
+        if isinstance(node, cst.SimpleString):
+            body = node.value[:-len(node.quote)]
+            if cut and not body.endswith(".h5"):
+                return None
+            code = body[:len(body) - cut] + suffix + node.quote
+            return PendingFix([Replacement(node, code)], safe=False, description=f"end the path in {suffix}")
+        if isinstance(node, cst.FormattedStringText):
+            value = node.value
+            if cut and not value.endswith(".h5"):
+                return None
+            return PendingFix([Replacement(node, value[:len(value) - cut] + suffix)], safe=False,
+                              description=f"end the path in {suffix}")
+        return None
+
+
+def _argument(call: cst.Call, position: int, keyword: str) -> cst.BaseExpression | None:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            return arg.value
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    return positional[position].value if len(positional) > position else None
+
+
+def _final_literal(ctx, node: cst.BaseExpression | None, value_of=None) -> tuple[cst.CSTNode, str] | None:
+    """The node holding the path's last characters and those characters, when the code writes them (through
+    one name assigned once in the same function: `path = os.path.join(tmp, "model")`)."""
+    if node is None:
+        return None
+    if isinstance(node, cst.Name) and value_of is not None:
+        return _final_literal(ctx, value_of(node))
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return (node, value) if isinstance(value, str) else None
+    if isinstance(node, cst.FormattedString):
+        last = node.parts[-1] if node.parts else None
+        if isinstance(last, cst.FormattedStringText) and "{" not in last.value:
+            return last, last.value
+        return None
+    if isinstance(node, cst.ConcatenatedString):
+        return _final_literal(ctx, node.right, value_of)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
+        return _final_literal(ctx, node.right, value_of)
+    if isinstance(node, cst.Call) and (ctx.resolve(node.func) or "") in _PATH_JOIN and node.args:
+        return _final_literal(ctx, node.args[-1].value, value_of)
+    return None

@@ -1,0 +1,161 @@
+"""TFN604 removed-model-method."""
+
+from __future__ import annotations
+
+import ast
+
+import libcst as cst
+
+from tflint_notes.analysis import class_methods
+from tflint_notes.cstwalk import walk
+from tflint_notes.rule import PendingFix, Replacement
+from tflint_notes.rules.keywords import own_method
+from tflint_notes.rules.migration._shared import GuardedRule, dotted_text
+from tflint_notes.screen import FileFacts
+
+# method -> (Keras 3 replacement, fix: "safe" | "unsafe" | None, note)
+_METHODS = {
+    "fit_generator": ("fit", "safe", "fit takes generators and tf.data datasets"),
+    "evaluate_generator": ("evaluate", "safe", "evaluate takes generators and tf.data datasets"),
+    "predict_generator": ("predict", "unsafe", "Keras 3's predict needs the generator to yield tuples; Keras 2 also "
+                                              "took bare arrays"),
+    "predict_proba": ("predict", "safe", "predict returns the probabilities of a softmax/sigmoid output"),
+    "predict_classes": (None, None, "use np.argmax(model.predict(x), axis=-1) for a softmax output, "
+                                    "(model.predict(x) > 0.5).astype(\"int32\") for a sigmoid one"),
+    "to_yaml": (None, None, "YAML was removed for safety: use model.to_json() or model.save(\"model.keras\")"),
+    "reset_states": (None, None, "reset the states of the stateful RNN layers: layer.reset_state() (Keras 3)"),
+}
+# Keyword arguments fit_generator/evaluate_generator took that Keras 3's fit/evaluate reject.
+_GENERATOR_ONLY = frozenset({"workers", "use_multiprocessing", "max_queue_size", "nb_epoch", "samples_per_epoch",
+                             "nb_val_samples", "pickle_safe", "nb_worker"})
+
+
+class RemovedModelMethod(GuardedRule):
+    """## What it does
+    Flags, on a Keras 3 model or layer that the analysis knows (built in the module from `keras.*` or
+    `tf.keras.*`, loaded with `load_model`, an instance of a model class of the module — the same resolution
+    TFN301 uses), the methods Keras 3 removed: `fit_generator`, `evaluate_generator`, `predict_generator`,
+    `predict_classes`, `predict_proba`, `reset_states()` on a model, `to_yaml()`; and the attribute
+    `layer.output_shape` (on a layer, `model.layers[i]`, `model.get_layer(...)` or a loop over
+    `model.layers`). Not flagged: `output_shape` of a Sequential or functional model (Keras 3 kept it), a
+    model class that defines such a method or assigns such an attribute itself, other libraries' objects
+    with a `fit_generator` method, and legacy-Keras (tf_keras) targets.
+
+    ## Why is this bad?
+    `AttributeError: 'Sequential' object has no attribute 'fit_generator'` — raised when the line runs,
+    which for `predict_classes` or `output_shape` in a report at the end of training means after the
+    training itself.
+
+    ## Example
+    ```python
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    model.fit_generator(batches, steps_per_epoch=10, epochs=2)
+    probabilities = model.predict_proba(x)
+    ```
+
+    ## Use instead
+    ```python
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    model.fit(batches, steps_per_epoch=10, epochs=2)
+    probabilities = model.predict(x)
+    ```
+
+    ## Fix safety
+    **Safe**: `fit_generator` → `fit` and `evaluate_generator` → `evaluate` when no argument Keras 3 lacks is
+    passed (`workers=`, `use_multiprocessing=`, `max_queue_size=`: TFN605), `predict_proba` → `predict`.
+    **Unsafe**: `predict_generator` → `predict` (Keras 3 needs the generator to yield tuples). No fix for
+    `predict_classes`, `to_yaml`, `reset_states` and `output_shape`: the message says what to write.
+
+    ## Proof
+    [`fixtures/TFN604/`](../fixtures/TFN604/): `before.py` raises the AttributeError under Keras 3 and runs
+    under tf_keras; the fixed programs train and predict under Keras 3.
+    """
+
+    code = "TFN604"
+    fix_kind = "safe/unsafe"
+    name = "removed-model-method"
+    summary = "Keras 2 model method or attribute that Keras 3 removed (fit_generator, predict_classes, output_shape, ...)"
+    triggers = tuple(_METHODS) + ("output_shape",)
+    expected_errors = ("AttributeError",)
+
+    @staticmethod
+    def screen(facts: FileFacts) -> bool:
+        for node in ast.walk(facts.tree):
+            if type(node) is ast.Attribute and (node.attr in _METHODS or node.attr == "output_shape"):
+                return True
+        return False
+
+    def __init__(self, ctx, sink):
+        super().__init__(ctx, sink)
+        self._called: set = set()  # attribute nodes that are called (judged with their call)
+
+    def _receiver(self, node: cst.Attribute):
+        """The Keras 3 object whose removed attribute `node` reads, or None."""
+        attr = node.attr.value
+        if self.guarded:
+            return None
+        obj = self.ctx.keras_object(node.value)
+        if obj is None or obj.flavour != "keras3":
+            return None
+        if own_method(self.ctx, obj.cls, attr) is not None or attr in _assigned_attrs(self.ctx, obj.cls):
+            return None  # the class defines it
+        if attr == "output_shape":
+            # Keras 3 keeps output_shape on Sequential and functional models; layers lost it
+            return obj if obj.kind == "layer" else None
+        return obj if obj.kind == "model" else None
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value in _METHODS):
+            return
+        self._called.add(func)
+        if self._receiver(func) is None:
+            return
+        new, safety, note = _METHODS[func.attr.value]
+        fix = None
+        keywords = {a.keyword.value for a in node.args if a.keyword is not None}
+        if new is not None and safety is not None and not keywords & _GENERATOR_ONLY:
+            fix = PendingFix([Replacement(func.attr, new)], safe=safety == "safe", description=f"use {new}")
+        advice = f"use {new}(): {note}" if new else note
+        self.report(node, f"{dotted_text(func)}() does not exist in Keras 3 (AttributeError when it runs); {advice}",
+                    fix=fix)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        attr = node.attr.value
+        if node in self._called or (attr not in _METHODS and attr != "output_shape"):
+            return
+        if self._receiver(node) is None:
+            return
+        if attr == "output_shape":
+            self.report(node, f"`{dotted_text(node)}`: Keras 3 layers have no output_shape (AttributeError); use "
+                              f"the layer's output.shape (in a functional model) or compute_output_shape(input_shape)")
+        else:
+            self.report(node, f"`{dotted_text(node)}` does not exist in Keras 3 (AttributeError)")
+
+
+def _assigned_attrs(ctx, cls) -> set:
+    """Attributes a class of this module (or its local bases) binds: in its body (`fit_generator = fit`) or
+    on `self` in its methods (`self.output_shape = ...`)."""
+    out: set = set()
+    if cls is None:
+        return out
+    for info in (cls, *ctx.local_bases(cls)):
+        body = info.node.body.body if isinstance(info.node.body, cst.IndentedBlock) else ()
+        for stmt in body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.Assign):
+                        out.update(t.target.value for t in small.targets if isinstance(t.target, cst.Name))
+        for method in class_methods(info).values():
+            for node in walk(method.body):
+                targets = ()
+                if isinstance(node, cst.Assign):
+                    targets = [t.target for t in node.targets]
+                elif isinstance(node, (cst.AnnAssign, cst.AugAssign)):
+                    targets = [node.target]
+                for target in targets:
+                    if (isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name)
+                            and target.value.value == "self"):
+                        out.add(target.attr.value)
+    return out
+
