@@ -292,3 +292,343 @@ def alias_findings(src: str) -> list[tuple[str, int]]:
 ])
 def test_module_level_aliases(src, expected):
     assert alias_findings(src) == expected
+
+
+# --- values followed the way real code passes them (issue 18) ---------------------------------
+
+def findings(codes, src: str) -> list[tuple[int, str]]:
+    result = Linter(codes).lint(textwrap.dedent(src))
+    return [(d.line, d.code) for d in result.diagnostics]
+
+
+KERAS_PARAM_HEADER = """
+import numpy as np
+import tensorflow as tf
+from tensorflow import keras
+"""
+
+
+@pytest.mark.parametrize("body, expected", [
+    # the call site passes a model built in the module
+    ("""
+     def train(model, ds):
+         model.fit(ds, batch_szie=32)
+     train(keras.Sequential([keras.layers.Dense(1)]), None)
+     """, [(7, "TFN301")]),
+    # through a second helper: train(model) -> _fit(model)
+    ("""
+     def _fit(m, ds):
+         m.fit(ds, epoch=2)
+     def train(model, ds):
+         _fit(model, ds)
+     net = keras.Sequential([keras.layers.Dense(1)])
+     train(net, None)
+     """, [(7, "TFN301")]),
+    # an annotation says so (no call site needed); Optional[...] and `| None` too
+    ("""
+     from typing import Optional
+     def predict(m: keras.Model, x):
+         return m.predict(x, batch_szie=2)
+     def predict2(m: Optional[keras.Model], x):
+         return m.predict(x, batch_szie=2)
+     def predict3(m: "keras.Model | None", x):
+         return m.predict(x, batch_szie=2)
+     """, [(8, "TFN301"), (10, "TFN301")]),
+    # a Keras-only method used on it
+    ("""
+     def evaluate(m, x):
+         m.compile(optimizer="adam", loss="mse")
+         return m.evaluate(x, verbos=0)
+     """, [(8, "TFN301")]),
+    # model(x, trainig=True) in a helper that receives the model
+    ("""
+     def mc(model, x):
+         return [model(x, trainig=True) for _ in range(3)]
+     mc(keras.models.load_model("m.keras"), None)
+     """, [(7, "TFN301")]),
+    # no evidence: an estimator of another library, a parameter called with anything else
+    ("""
+     from sklearn.ensemble import RandomForestClassifier
+     def train(est, x, y):
+         est.fit(x, y, epoch=3)
+     train(RandomForestClassifier(), None, None)
+     def score(m, x):
+         return m(x, trainig=True)
+     score(lambda x, trainig: x, 1)
+     """, []),
+    # an annotation that is not Keras wins over the name
+    ("""
+     class Estimator:
+         def fit(self, x, epoch=1):
+             return self
+     def train(model: Estimator, x):
+         model.fit(x, epoch=3)
+         model.compile()
+     """, []),
+    # rebound before use: the local value decides
+    ("""
+     def train(model, x):
+         model = make_other()
+         model.fit(x, epoch=3)
+     train(keras.Sequential(), None)
+     """, []),
+    # a local model class that overrides the method with its own signature
+    ("""
+     class GAN(keras.Model):
+         def compile(self, d_optimizer, g_optimizer):
+             super().compile()
+     def setup(gan):
+         gan.compile(d_optimizer=1, g_optimizer=2)
+     setup(GAN())
+     """, []),
+])
+def test_models_arriving_as_parameters(body, expected):
+    assert findings(["TFN301"], KERAS_PARAM_HEADER + textwrap.dedent(body)) == expected
+
+
+@pytest.mark.parametrize("body, expected", [
+    # self.pool is an instance of a layer of this module whose call takes `masks`
+    ("""
+     class Pool(keras.layers.Layer):
+         def call(self, x, masks=None):
+             return x
+     class Net(keras.Model):
+         def __init__(self):
+             super().__init__()
+             self.pool = Pool()
+         def call(self, x, m=None):
+             return self.pool(x, masks=m)
+     """, []),
+    # ... and is checked against that signature
+    ("""
+     class Pool(keras.layers.Layer):
+         def call(self, x, masks=None):
+             return x
+     class Net(keras.Model):
+         def __init__(self):
+             super().__init__()
+             self.pool = Pool()
+         def call(self, x, m=None):
+             return self.pool(x, maskz=m)
+     """, [(14, "TFN301")]),
+    # a built-in layer keeps the layer-call check
+    ("""
+     class Net(keras.Model):
+         def __init__(self):
+             super().__init__()
+             self.drop = keras.layers.Dropout(0.5)
+         def call(self, x):
+             return self.drop(x, trainig=True)
+     """, [(11, "TFN301")]),
+    # an attribute holding a plain function or a non-Keras object is not a layer
+    ("""
+     def gelu(x, approximate=False):
+         return x
+     class Helper:
+         def __call__(self, x, masks=None):
+             return x
+     class Net(keras.Model):
+         def __init__(self):
+             super().__init__()
+             self.act = gelu
+             self.helper = Helper()
+         def call(self, x):
+             return self.helper(x, masks=None)
+     """, []),
+])
+def test_layer_attributes_of_module_classes(body, expected):
+    assert findings(["TFN301"], KERAS_PARAM_HEADER + textwrap.dedent(body)) == expected
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("""
+     @tf.function
+     def f(x):
+         return np.count_nonzero(x > 0)
+     """, [(8, "TFN101")]),
+    ("""
+     @tf.function
+     def f(x):
+         return np.sum(0 < x <= 3)
+     """, [(8, "TFN101")]),
+    # `is`/`in` comparisons are Python bools; a NumPy array of a Python list is no tensor
+    ("""
+     @tf.function
+     def f(x, sizes=(1, 2)):
+         a = np.asarray(x is None)
+         b = np.count_nonzero(np.array([3, 0, 2]) > 0)
+         return x * b
+     """, []),
+])
+def test_comparisons_of_tensors_are_tensors(body, expected):
+    assert findings(["TFN101"], KERAS_PARAM_HEADER + textwrap.dedent(body)) == expected
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("""
+     C = tf.constant(2.0)
+     def g():
+         with tf.GradientTape() as tape:
+             y = C * C
+         return tape.gradient(y, C)
+     """, [(10, "TFN402")]),
+    # a closure's constant
+    ("""
+     def outer():
+         c = tf.constant(2.0)
+         def g():
+             with tf.GradientTape() as tape:
+                 y = c * c
+             return tape.gradient(y, c)
+         return g
+     """, [(11, "TFN402")]),
+    # watched, shadowed by a parameter, or a Variable
+    ("""
+     C = tf.constant(2.0)
+     V = tf.Variable(2.0)
+     def g(C=None):
+         with tf.GradientTape() as tape:
+             y = C * C
+         return tape.gradient(y, C)
+     def h():
+         with tf.GradientTape() as tape:
+             tape.watch(C)
+             y = C * V
+         return tape.gradient(y, [C, V])
+     """, []),
+])
+def test_module_level_constants_reach_functions(body, expected):
+    assert findings(["TFN402"], KERAS_PARAM_HEADER + textwrap.dedent(body)) == expected
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("""
+     w = tf.Variable(1.0)
+     with tf.GradientTape() as tape:
+         loss = w * w
+     while True:
+         g = tape.gradient(loss, w)
+     """, [(10, "TFN403")]),
+    ("""
+     w = tf.Variable(1.0)
+     with tf.GradientTape() as tape:
+         loss = w * w
+     gs = {k: tape.jacobian(loss, w) for k in "ab"}
+     """, [(9, "TFN403")]),
+    # two call sites inside the loop: one finding, one fix
+    ("""
+     w = tf.Variable(1.0)
+     with tf.GradientTape() as tape:
+         loss = w * w
+     for _ in range(2):
+         g = tape.gradient(loss, w)
+         h = tape.gradient(loss, w)
+     """, [(10, "TFN403")]),
+    # the tape is made in the loop (its with block or an assignment), or the loop ends at once
+    ("""
+     w = tf.Variable(1.0)
+     for _ in range(2):
+         tape = tf.GradientTape()
+         with tape:
+             loss = w * w
+         g = tape.gradient(loss, w)
+     with tf.GradientTape() as t2:
+         loss = w * w
+     for _ in range(2):
+         if w > 0:
+             pass
+         return t2.gradient(loss, w)
+     """, []),
+])
+def test_gradients_executed_by_loops(body, expected):
+    assert findings(["TFN403"], KERAS_PARAM_HEADER + textwrap.dedent(body)) == expected
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("""
+     @tf.function
+     def step(x, lr):
+         return x * lr
+     RATES = [0.1, 0.01]
+     for lr in RATES:
+         step(1.0, lr)
+     for i in range(3):
+         factor = 0.5 ** i
+         step(1.0, factor)
+     for i in range(3):
+         step(1.0, -i)
+     """, [(11, "TFN108"), (14, "TFN108"), (16, "TFN108")]),
+    ("""
+     @tf.function
+     def step(x, lr):
+         return x * lr
+     RATES = [0.1, 0.01]
+     RATES = RATES + [0.5]
+     for lr in RATES:
+         step(1.0, lr)
+     for lr in [0.1, some_value()]:
+         step(1.0, lr)
+     for i in range(3):
+         factor = tf.constant(0.5 ** i)
+         step(1.0, factor)
+     for i in range(3):
+         step(1.0, x * i)
+     """, []),
+])
+def test_retracing_loops(body, expected):
+    assert findings(["TFN108"], KERAS_PARAM_HEADER + textwrap.dedent(body)) == expected
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("""
+     def build():
+         model = keras.Sequential([keras.layers.Dense(3, activation="softmax")])
+         return model
+     def main():
+         m = build()
+         m.compile(loss=keras.losses.CategoricalCrossentropy(from_logits=True))
+     """, [(11, "TFN503")]),
+    # compiled in a function that receives it; the builder defined after its use
+    ("""
+     def train(model):
+         model.compile(loss=keras.losses.CategoricalCrossentropy(from_logits=True))
+     def main():
+         train(build())
+     def build():
+         return keras.Sequential([keras.layers.Dense(3, activation="softmax")])
+     """, [(7, "TFN503")]),
+    # one call site passes logits, another softmax: not every model is a softmax model
+    ("""
+     def train(model):
+         model.compile(loss=keras.losses.CategoricalCrossentropy(from_logits=True))
+     train(keras.Sequential([keras.layers.Dense(3)]))
+     train(keras.Sequential([keras.layers.Dense(3, activation="softmax")]))
+     """, []),
+])
+def test_softmax_models_across_functions(body, expected):
+    assert findings(["TFN503"], KERAS_PARAM_HEADER + textwrap.dedent(body)) == expected
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("""
+     def train(model, gen):
+         model.fit_generator(gen, nb_epoch=3)
+     train(keras.Sequential([keras.layers.Dense(1)]), None)
+     """, [(7, "TFN604"), (7, "TFN605")]),
+    # no evidence: the removed method's own name proves nothing; a non-Keras instance of the module
+    ("""
+     class RunningMean:
+         def compile(self, metric="mean"):
+             self.metric = metric
+         def fit_generator(self, gen, nb_epoch=1):
+             return self
+     def train(est, gen):
+         est.fit_generator(gen, nb_epoch=3)
+     def setup(tracker):
+         tracker.compile(metric="mean")
+         tracker.fit_generator(None, nb_epoch=2)
+     setup(RunningMean())
+     """, []),
+])
+def test_keras2_methods_on_parameters(body, expected):
+    assert findings(["TFN301", "TFN604", "TFN605"], KERAS_PARAM_HEADER + textwrap.dedent(body)) == expected

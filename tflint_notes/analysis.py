@@ -13,7 +13,7 @@ from typing import Iterable, Iterator
 
 import libcst as cst
 
-from tflint_notes.cstwalk import children
+from tflint_notes.cstwalk import children, walk
 
 # --- qualified names --------------------------------------------------------------------------
 
@@ -139,6 +139,12 @@ class KerasObject:
     flavour: str | None = None  # "keras3" or "tf_keras", when the constructor tells
 
 
+MODULE = "<module>"  # the module scope, for `binding_scope`
+
+# An argument known not to be a Keras object (an instance of a non-Keras class of the module, a literal).
+NOT_KERAS = KerasObject("none")
+
+
 # --- tensor evidence --------------------------------------------------------------------------
 # An expression's evidence is the set of reasons it may be a tensor: DEFINITELY_TENSOR (a tf.* call,
 # a layer call) or (function, parameter) pairs, which hold only if that parameter receives a tensor.
@@ -158,6 +164,15 @@ def merge(evidences: Iterable[Evidence | None]) -> Evidence | None:
     return frozenset(out) if out else None
 
 
+_ELEMENTWISE_COMPARISONS = (cst.LessThan, cst.GreaterThan, cst.LessThanEqual, cst.GreaterThanEqual, cst.Equal,
+                            cst.NotEqual)
+# Attributes only a Keras model has (not scikit-learn estimators, statsmodels results, torch modules' common
+# ones): a parameter used with one of them is a Keras model.
+_KERAS_MODEL_ATTRIBUTES = frozenset({
+    "compile", "layers", "get_layer", "save_weights", "load_weights", "train_on_batch", "test_on_batch",
+    "predict_on_batch", "count_params", "trainable_weights", "non_trainable_weights", "compiled_loss",
+    "compiled_metrics", "make_train_function", "stop_training",
+})
 _BASIC_ANNOTATIONS = frozenset({"int", "float", "bool", "str", "bytes"})
 
 
@@ -217,6 +232,7 @@ class FunctionInfo:
     tensor_names: dict = field(default_factory=dict)  # flow state: name -> Evidence
     dataset_names: set = field(default_factory=set)
     bound: set = field(default_factory=set)  # names assigned so far in the traversal (shadow imports)
+    rebound: set = field(default_factory=set)  # names (parameters too) assigned so far in the traversal
     graph_root: bool = False
     graph_reason: str = ""  # how it became graph code, for messages: "@tf.function", "MyLayer.call"
     eager_callback: bool = False
@@ -235,6 +251,9 @@ class CallSite:
     callee_name: str
     via_self: bool
     args: list  # (position or keyword, Evidence | None)
+    # (position or keyword, KerasObject | None, (function, parameter) | None): the Keras object an argument
+    # is, or the caller's parameter it passes on (`def train(model): _fit(model)`)
+    keras_args: list = field(default_factory=list)
 
 
 def _collect_bindings_params(params: cst.Parameters) -> set:
@@ -371,6 +390,10 @@ class Analysis:
         self._keras_functions: dict = {}  # module function name -> the KerasObject it returns
         self._attribute_of: dict = {}  # call node -> the attribute read from its result (`f(x).astype`)
         self._argument_of: dict = {}  # call node -> the call that takes its result as an argument
+        self._param_keras_uses: set = set()  # (function, parameter) used as a Keras model (`model.compile`)
+        self._param_keras_cache: dict = {}
+        self._self_assignment_cache: dict = {}
+        self._loops: list = []  # (function, loop node), outer first
         self.module_imports = self._scan_module_imports(module)
         # `tf.keras` is legacy Keras 2 here: the configuration says so (set by the engine), or the module sets
         # TF_USE_LEGACY_KERAS=1 before it imports TensorFlow.
@@ -530,7 +553,9 @@ class Analysis:
 
     def _bound(self, target: cst.BaseExpression) -> None:
         if self._func_stack:
-            self._func_stack[-1].bound.update(names_bound_by_target(target))
+            names = list(names_bound_by_target(target))
+            self._func_stack[-1].bound.update(names)
+            self._func_stack[-1].rebound.update(names)
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
         self._bound(node.target)
@@ -542,6 +567,7 @@ class Analysis:
         self._bound(node.target)
 
     def _visit_comprehension(self, node) -> None:
+        self._loops.append((self.current_function, node))
         # the element is visited before the `for` clauses: know the loop variables first
         clause = node.for_in
         while clause is not None:
@@ -550,9 +576,34 @@ class Analysis:
 
     visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _visit_comprehension
 
+    def _leave_loop(self, node) -> None:
+        self._loops.pop()
+
+    leave_ListComp = leave_SetComp = leave_GeneratorExp = leave_DictComp = leave_While = _leave_loop
+
+    def visit_While(self, node: cst.While) -> None:
+        self._loops.append((self.current_function, node))
+
     def visit_For(self, node: cst.For) -> None:
+        self._loops.append((self.current_function, node))
         self._bound(node.target)
         self._track_loop(node.target, node.iter)
+
+    def current_loops(self) -> tuple:
+        """The loops (for/while statements and comprehensions) of the current function that enclose the
+        current point, outer first: code inside one of them may run more than once."""
+        func = self.current_function
+        return tuple(node for owner, node in self._loops if owner is func)
+
+    def binding_scope(self, name: str):
+        """The scope whose binding of `name` the current point reads: the current or an enclosing
+        FunctionInfo, or MODULE when no enclosing function binds it (seen so far)."""
+        func = self.current_function
+        while func is not None:
+            if name in func.bound:
+                return func
+            func = func.parent
+        return MODULE
 
     def _track_loop(self, target: cst.BaseExpression, iterator: cst.BaseExpression) -> None:
         node_target = target
@@ -634,6 +685,10 @@ class Analysis:
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if type(node.value) is cst.Call:
             self._attribute_of[node.value] = node.attr.value
+        elif type(node.value) is cst.Name and node.attr.value in _KERAS_MODEL_ATTRIBUTES:
+            ref = self.keras_param(node.value)
+            if ref is not None:
+                self._param_keras_uses.add(ref)
 
     def visit_Call(self, node: cst.Call) -> None:
         for arg in node.args:
@@ -681,6 +736,7 @@ class Analysis:
 
     def _record_call_site(self, node: cst.Call, name: str, via_self: bool) -> None:
         args = []
+        keras_args = []
         position = 0
         for arg in node.args:
             if arg.star:
@@ -689,7 +745,18 @@ class Analysis:
             if arg.keyword is None:
                 position += 1
             args.append((key, self.evidence(arg.value)))
-        self.call_sites.append(CallSite(self.current_function, name, via_self, args))
+            value = arg.value
+            if isinstance(value, (cst.Name, cst.Call, cst.Subscript)):
+                obj = self.keras_object(value)
+                ref = self.keras_param(value) if obj is None else None
+                if obj is None and ref is None and isinstance(value, cst.Call) and isinstance(value.func, cst.Name) \
+                        and value.func.value in self.classes:
+                    obj = NOT_KERAS  # an instance of a class of this module that is no Keras class
+                if obj is not None or ref is not None:
+                    keras_args.append((key, obj, ref))
+            elif isinstance(value, (cst.Lambda, cst.BaseNumber, cst.BaseString, cst.List, cst.Dict, cst.Tuple)):
+                keras_args.append((key, NOT_KERAS, None))
+        self.call_sites.append(CallSite(self.current_function, name, via_self, args, keras_args))
 
     # Flow-sensitive tensor / dataset tracking: update after the statement's value was analysed.
 
@@ -726,6 +793,7 @@ class Analysis:
             self._set_tensor(func, node.target.value, ev)
 
     def leave_For(self, node: cst.For) -> None:
+        self._loops.pop()
         func = self.current_function
         if func is not None:
             for name in names_bound_by_target(node.target):
@@ -827,6 +895,158 @@ class Analysis:
                 return self._keras_functions[func.value]
         return None
 
+    def keras_param(self, node: cst.BaseExpression) -> tuple | None:
+        """(function, parameter) when `node` names a parameter of the current or an enclosing function that
+        has not been rebound so far and is not a Keras object already known here: what it holds is decided
+        after the traversal (`param_keras_object`)."""
+        if not isinstance(node, cst.Name) or node.value == "self":
+            return None
+        func = self.current_function
+        while func is not None:
+            if node.value in func.rebound or (func, node.value) in self._keras_names:
+                return None
+            if node.value in func.params:
+                if func.cls is not None and func.params[0] == node.value and not _is_staticmethod(func.node):
+                    return None
+                return func, node.value
+            if node.value in func.bound:
+                return None
+            func = func.parent
+        return None
+
+    def param_keras_object(self, func: FunctionInfo, param: str, _seen: set | None = None) -> KerasObject | None:
+        """The Keras model or layer a parameter holds, from evidence a reviewer would use: its annotation
+        (`model: keras.Model`), Keras-only attributes used on it in the function (`model.compile`,
+        `model.layers`, `model.save_weights`), or the arguments the module's call sites pass to it."""
+        key = (func, param)
+        if key in self._param_keras_cache:
+            return self._param_keras_cache[key]
+        seen = _seen if _seen is not None else set()
+        if key in seen:
+            return None
+        seen.add(key)
+        annotated = self._annotated_keras(func, param)
+        if annotated is False:
+            found = None  # annotated with something else: trust the annotation
+        elif annotated is not None:
+            found = annotated
+        else:
+            # call sites first: they know the class (`setup(GAN())` with GAN's own compile()), or that
+            # the argument is something else (`setup(RunningMean())`, a lambda, a literal)
+            found = self._keras_from_call_sites(func, param, seen)
+            if found is NOT_KERAS:
+                found = None
+            elif found is None and key in self._param_keras_uses:
+                found = KerasObject("model", None, self._module_keras_flavour())
+        self._param_keras_cache[key] = found
+        return found
+
+    def _annotated_keras(self, func: FunctionInfo, param: str):
+        """KerasObject for a Keras annotation, False for any other annotation, None without one."""
+        params = func.node.params
+        for p in (*params.posonly_params, *params.params, *params.kwonly_params):
+            if p.name.value == param:
+                if p.annotation is None:
+                    return None
+                options = [p.annotation.annotation]
+                found = None
+                while options:
+                    ann = options.pop()
+                    if isinstance(ann, cst.BinaryOperation):
+                        options += [ann.left, ann.right]  # keras.Model | None
+                        continue
+                    if isinstance(ann, cst.Subscript):  # Optional[keras.Model], Union[...]
+                        options += [e.slice.value for e in ann.slice if isinstance(e.slice, cst.Index)]
+                        continue
+                    if isinstance(ann, cst.Name) and ann.value in self.classes:
+                        cls = self.classes[ann.value]
+                        if self.class_is_keras(cls):
+                            found = KerasObject("model" if self.class_is_model(cls) else "layer", cls,
+                                                self.class_keras_flavour(cls))
+                        continue
+                    qual = self.resolve(ann)
+                    if qual is not None and is_keras_base(qual):
+                        found = KerasObject("model" if canonical(qual).rsplit(".", 1)[-1] in (
+                            "Model", "Sequential", "Functional") else "layer", None, self.keras_flavour(qual))
+                return found if found is not None else False
+        return None
+
+    def _keras_from_call_sites(self, func: FunctionInfo, param: str, seen: set) -> KerasObject | None:
+        index = func.params.index(param) if param in func.params else None
+        if func.cls is not None and index is not None and not _is_staticmethod(func.node):
+            index -= 1
+        found = None
+        for site in self.call_sites:
+            if not site.keras_args or self._callee_of(site) is not func:
+                continue
+            for key, obj, ref in site.keras_args:
+                if key != param and key != index:
+                    continue
+                if obj is NOT_KERAS:
+                    return NOT_KERAS
+                if obj is None and ref is not None:
+                    obj = self.param_keras_object(ref[0], ref[1], seen)
+                if obj is not None and obj.kind in ("model", "layer"):
+                    if found is not None and found != obj:
+                        # different classes at different sites: keep only what they share
+                        return KerasObject(found.kind if found.kind == obj.kind else "layer", None,
+                                           found.flavour if found.flavour == obj.flavour else None)
+                    found = obj
+        return found
+
+    def _module_keras_flavour(self) -> str | None:
+        """The Keras a module without other evidence works with: tf_keras if it imports it or asks for it,
+        Keras 3 if it imports keras or TensorFlow, None if it imports both flavours or neither."""
+        quals = set(self.module_imports.values())
+        legacy = any(q == "tf_keras" or q.startswith("tf_keras.") for q in quals)
+        current = any(q.split(".")[0] in ("keras", "tensorflow") for q in quals)
+        if (legacy and current and not self.tf_keras_target) or not (legacy or current):
+            return None  # both flavours, or a Keras reached through another package's wrapper
+        return "tf_keras" if legacy or self.tf_keras_target else "keras3"
+
+    def self_attribute_classes(self, cls: ClassInfo, attr: str) -> set | None:
+        """What `self.<attr>` holds in a class of this module, from its assignments in the class's methods:
+        the set of Keras classes of this module it is an instance of (empty: a Keras built-in layer or
+        unknown), or None if some assignment makes it something else (an instance of a non-Keras class of
+        this module, a function, a literal)."""
+        values = self._self_assignments(cls).get(attr, ())
+        found: set = set()
+        for value in values:
+            if isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
+                local = self.classes.get(value.func.value)
+                if local is not None:
+                    if not self.class_is_keras(local):
+                        return None
+                    found.add(local)
+                    continue
+                if value.func.value in self.module_functions:
+                    return None
+                continue
+            if isinstance(value, (cst.Lambda, cst.BaseNumber, cst.BaseString, cst.List, cst.Dict, cst.Tuple)):
+                return None
+            if isinstance(value, cst.Name) and (value.value in self.module_functions or value.value in self.classes):
+                return None  # self.act = gelu (a function of this module), self.factory = SomeClass
+            if (isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name) and value.value.value == "self"
+                    and any(value.attr.value in class_methods(c) for c in (cls, *self.local_bases(cls)))):
+                return None  # self.act = self._gelu
+        return found
+
+    def _self_assignments(self, cls: ClassInfo) -> dict:
+        cached = self._self_assignment_cache.get(cls)
+        if cached is None:
+            cached = {}
+            for info in (cls, *self.local_bases(cls)):
+                for method in class_methods(info).values():
+                    for node in walk(method.body):
+                        if isinstance(node, cst.Assign):
+                            for target in node.targets:
+                                t = target.target
+                                if (isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name)
+                                        and t.value.value == "self"):
+                                    cached.setdefault(t.attr.value, []).append(node.value)
+            self._self_assignment_cache[cls] = cached
+        return cached
+
     def needs_array(self, call: cst.Call) -> str | None:
         """Why the result of `call` must stay a NumPy value (so rewriting it into a TF op would break the
         code that uses it), or None.  Known when `call` itself is visited (parents are visited first)."""
@@ -909,6 +1129,11 @@ class Analysis:
             return None
         if isinstance(node, cst.BinaryOperation):
             return merge([self.evidence(node.left), self.evidence(node.right)])
+        if isinstance(node, cst.Comparison):
+            # `widths > 0` on a tensor is a boolean tensor; `x is None` and `k in d` are Python bools
+            if any(not isinstance(c.operator, _ELEMENTWISE_COMPARISONS) for c in node.comparisons):
+                return None
+            return merge([self.evidence(node.left), *(self.evidence(c.comparator) for c in node.comparisons)])
         if isinstance(node, cst.UnaryOperation):
             return self.evidence(node.expression)
         if isinstance(node, cst.Subscript):

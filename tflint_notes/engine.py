@@ -443,6 +443,11 @@ class Linter:
                 continue
             if cand.requires_tensor and not ctx.evidence_holds(cand.evidence):
                 continue
+            if cand.requires_keras is not None:
+                func, param, accept = cand.requires_keras
+                obj = ctx.param_keras_object(func, param)
+                if obj is None or not accept(obj):
+                    continue
             if regions and _expected(cand, regions.get(id(cand.node), ())):
                 continue
             kept.append(cand)

@@ -53,6 +53,9 @@ class Candidate:
     evidence: "Evidence | None" = None
     requires_tensor: bool = False
     top: cst.CSTNode | None = None  # the module-level statement containing `node`
+    # (function, parameter, accept): kept only if the parameter turns out to hold a Keras object (see
+    # `Analysis.param_keras_object`) that `accept(obj)` takes.
+    requires_keras: "tuple | None" = None
 
 
 class Rule:
@@ -99,11 +102,15 @@ class Rule:
 
     def report(self, node: cst.CSTNode, message: str, *, fix: PendingFix | None = None,
                in_graph: bool = False, evidence: "Evidence | None" = None,
-               requires_tensor: bool = False) -> None:
+               requires_tensor: bool = False, requires_keras: "tuple | None" = None,
+               top: cst.CSTNode | None = None) -> None:
         """Report a finding at `node`.  `in_graph=True`: only if the enclosing function turns out to be
-        graph code; `requires_tensor=True`: only if `evidence` turns out to show a tensor."""
+        graph code; `requires_tensor=True`: only if `evidence` turns out to show a tensor;
+        `requires_keras=(function, parameter, accept)`: only if that parameter holds a Keras object `accept`
+        takes.  `top`: the module-level statement containing `node`, for findings reported after the
+        traversal (`finish`)."""
         self._sink.append(Candidate(self, node, message, fix, self.ctx.current_function, in_graph,
-                                    evidence, requires_tensor, self.ctx.current_top))
+                                    evidence, requires_tensor, top or self.ctx.current_top, requires_keras))
 
     def module_alias_for(self, module: str, preferred: str) -> tuple[str, str | None] | None:
         """The name to write for `module` in a fix and the import line to add if it is not imported.

@@ -61,13 +61,16 @@ class Klass:
         self.methods: dict[str, Func] = {}
 
 
+_LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
 class CallFact:
     __slots__ = ("node", "func", "in_loop")
 
     def __init__(self, node: ast.Call, func: Func | None, in_loop: bool):
         self.node = node
         self.func = func  # the innermost def or lambda, None at module/class level
-        self.in_loop = in_loop  # inside a `for` statement of that same function
+        self.in_loop = in_loop  # inside a for/while statement or a comprehension of that same function
 
 
 class FileFacts:
@@ -85,6 +88,8 @@ class FileFacts:
         self.assignments: list[tuple[ast.AST, Func | None]] = []  # Assign / AugAssign
         self.global_decls: list[Func | None] = []  # functions holding `global` / `nonlocal`
         self.import_nodes: list[ast.Import | ast.ImportFrom] = []
+        self.attributes: list[ast.Attribute] = []  # every attribute node, in walk order
+        self._attribute_names: set | None = None
         self._chains: list | None = None
         self.memo: dict = {}  # screens that share a costly question keep its answer here
         self._graph: set | None = None
@@ -113,7 +118,9 @@ class FileFacts:
 
     def _visit(self, node: ast.AST, func: Func | None, cls: Klass | None, in_loop: bool) -> None:
         kind = type(node)
-        if kind is ast.Call:
+        if kind is ast.Attribute:
+            self.attributes.append(node)
+        elif kind is ast.Call:
             fact = CallFact(node, func, in_loop)
             self.calls.append(fact)
             if func is not None:
@@ -138,7 +145,7 @@ class FileFacts:
             self.classes.append(klass)
             self._visit_body(node, func, klass, in_loop)
             return
-        elif kind is ast.For or kind is ast.AsyncFor:
+        elif kind in _LOOPS:
             self._visit_body(node, func, cls, True)
             return
         elif kind is ast.Assign or kind is ast.AugAssign:
@@ -184,7 +191,7 @@ class FileFacts:
         """Every maximal `name.attr.attr` chain whose root name is imported, with the qualified names it may
         stand for (computed once, on first use)."""
         if self._chains is None:
-            attributes = [n for n in ast.walk(self.tree) if type(n) is ast.Attribute]
+            attributes = self.attributes
             inner = {id(n.value) for n in attributes if type(n.value) is ast.Attribute}
             chains = []
             for node in attributes:
@@ -194,6 +201,12 @@ class FileFacts:
                         chains.append((node, names))
             self._chains = chains
         return self._chains
+
+    def attribute_names(self) -> set[str]:
+        """Every `.attr` name the file reads or writes."""
+        if self._attribute_names is None:
+            self._attribute_names = {n.attr for n in self.attributes}
+        return self._attribute_names
 
     def canonical_names(self, expr: ast.AST) -> set[str]:
         return {canonical(q) for q in self.qualnames(expr)}

@@ -3,7 +3,9 @@
 The analysis is deliberately local: within one function body (or the module level), in statement
 order, it tracks which names hold a GradientTape, a tf.Variable/tf.constant (and whether its literal is
 an int), and which names were computed after a tape's `with` block ended.  Rebinding a name forgets
-what was known about it; nothing flows between functions.  When unsure, the rules stay silent.
+what was known about it.  Constants of enclosing scopes (the module, an outer function) reach a
+function that reads them without binding the name; nothing else flows between functions.  Loops are
+tracked so that one gradient call site that runs twice counts twice.  When unsure, the rules stay silent.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from tflint_notes.analysis import canonical, names_bound_by_target
+from tflint_notes.analysis import MODULE, canonical, names_bound_by_target
 from tflint_notes.fixes import append_call_argument
 from tflint_notes.results import Edit
 from tflint_notes.rule import PendingFix, Replacement, Rule
@@ -41,6 +43,7 @@ class Tape:
     reopened: list = field(default_factory=list)  # later `with tape:` blocks
     assigned_after: set = field(default_factory=set)
     assigned_inside: set = field(default_factory=set)
+    loops: tuple = ()  # the loops (of its function) the tape is created in
 
 
 @dataclass(eq=False)
@@ -125,7 +128,7 @@ class _AutodiffRule(Rule):
             if not isinstance(call, cst.Call) or item.asname is None or not isinstance(item.asname.name, cst.Name):
                 continue
             if self._is_tape(call):
-                tape = Tape(item.asname.name.value, call, self._persistent(call), node)
+                tape = Tape(item.asname.name.value, call, self._persistent(call), node, loops=self.ctx.current_loops())
                 facts.tapes[tape.name] = tape
                 facts.open_tapes.append(tape)
                 for source in facts.sources.values():
@@ -191,7 +194,7 @@ class _AutodiffRule(Rule):
             return
         q = canonical(qual)
         if q == "tensorflow.GradientTape":
-            facts.tapes[name] = Tape(name, value, self._persistent(value), None)
+            facts.tapes[name] = Tape(name, value, self._persistent(value), None, loops=self.ctx.current_loops())
         elif q in ("tensorflow.Variable", "tensorflow.constant") and value.args and value.args[0].keyword is None:
             literals = _int_literals(value.args[0].value) or []
             facts.sources[name] = Source(q.rsplit(".", 1)[-1], value, literals, _dtype_kind(self.ctx, value))
@@ -286,7 +289,9 @@ class IntegerGradientSource(_AutodiffRule):
 class UnwatchedConstant(_AutodiffRule):
     """## What it does
     Flags `tape.gradient(y, c)` where `c` is a `tf.constant(...)` that was never passed to
-    `tape.watch(c)`.
+    `tape.watch(c)`. The constant may be made in the same function, in an enclosing function, or at
+    module level before the function (`POINT = tf.constant(...)` differentiated inside `def loss():`),
+    as long as the function does not bind the name itself.
 
     ## Why is this bad?
     A `GradientTape` only records operations on *trainable variables* by itself. A constant is
@@ -351,14 +356,25 @@ class UnwatchedConstant(_AutodiffRule):
             return
         tape = found[0]
         for name in self.sources_of(node):
-            source = facts.sources.get(name)
+            source, outer = facts.sources.get(name), False
+            if source is None:
+                source, outer = self._outer_source(name), True
             if source is None or source.kind != "constant" or name in tape.watched or tape.watches_unknown:
                 continue
             fix = None
-            if tape.with_node is not None and tape in source.defined_before:
+            if tape.with_node is not None and (outer or tape in source.defined_before):
                 fix = self._fix(tape, name)
             self.report(node, f"`{name}` is a tf.constant that {tape.name} never watches: the gradient with respect "
                               f"to it is None; call {tape.name}.watch({name}) inside the with block", fix=fix)
+
+    def _outer_source(self, name: str) -> Source | None:
+        """A tf.constant of an enclosing function or of the module, made before this function was defined,
+        that this function reads without binding the name itself."""
+        scope = self.ctx.binding_scope(name)
+        if scope is self.ctx.current_function:
+            return None  # a local or a parameter
+        found = self._facts.get(None if scope is MODULE else scope)
+        return found.sources.get(name) if found is not None else None
 
     @staticmethod
     def _fix(tape: Tape, name: str) -> PendingFix | None:
@@ -378,6 +394,17 @@ class UnwatchedConstant(_AutodiffRule):
         return PendingFix([], safe=True, description=f"watch {name}", build_edits=edits)
 
 
+def _runs_once(loop) -> bool:
+    """A for/while loop whose body ends its first iteration unconditionally (`break`, `return`, `raise`)."""
+    if not isinstance(loop, (cst.For, cst.While)) or not isinstance(loop.body, cst.IndentedBlock):
+        return False
+    for stmt in loop.body.body:
+        if isinstance(stmt, cst.SimpleStatementLine) and any(
+                isinstance(small, (cst.Break, cst.Return, cst.Raise)) for small in stmt.body):
+            return True
+    return False
+
+
 def _exclusive(path_a: tuple, path_b: tuple) -> bool:
     """Two points in different branches of the same `if` never both run."""
     branches = dict(path_a)
@@ -387,7 +414,10 @@ def _exclusive(path_a: tuple, path_b: tuple) -> bool:
 class TapeReused(_AutodiffRule):
     """## What it does
     Flags a second `.gradient(...)`/`.jacobian(...)` call on a `GradientTape` created without
-    `persistent=True`.
+    `persistent=True`, and a single call that runs more than once: inside a `for`/`while` loop or a
+    comprehension that does not also create the tape (`[tape.gradient(loss, v) for v in weights]`).
+    Not flagged: calls in the two branches of an `if`/`else`, a tape created inside the loop, a loop
+    whose body ends with an unconditional `break`/`return`/`raise`.
 
     ## Why is this bad?
     A non-persistent tape releases its resources after the first gradient computation; the second
@@ -401,6 +431,7 @@ class TapeReused(_AutodiffRule):
         z = y * y
     dy = tape.gradient(y, x)
     dz = tape.gradient(z, x)  # RuntimeError
+    grads = [tape.gradient(y, v) for v in (x, w)]  # RuntimeError on the second element
     ```
 
     ## Use instead
@@ -426,7 +457,9 @@ class TapeReused(_AutodiffRule):
 
     @staticmethod
     def screen(facts: FileFacts) -> bool:
-        return _gradient_calls(facts) >= 2
+        return _gradient_calls(facts) >= 2 or any(
+            c.in_loop and type(c.node.func) is ast.Attribute and c.node.func.attr in _GRADIENT_METHODS
+            for c in facts.calls)
     triggers = ("GradientTape",)
 
     def __init__(self, ctx, sink):
@@ -456,7 +489,18 @@ class TapeReused(_AutodiffRule):
         if any(_exclusive(path, earlier) for _, earlier in tape.gradient_calls):
             return  # if/else: only one of the two runs
         tape.gradient_calls.append((node, path))
-        if tape.persistent or len(tape.gradient_calls) != 2:
+        if tape.persistent:
+            return
+        loop = next((loop for loop in self.ctx.current_loops() if loop not in tape.loops and not _runs_once(loop)), None)
+        if loop is not None and len(tape.gradient_calls) == 1:
+            tape.gradient_calls.append((node, path))  # it runs again: a later call site is not a new finding
+            kind = "comprehension" if not isinstance(loop, (cst.For, cst.While)) else f"`{type(loop).__name__.lower()}` loop"
+            self.report(node, f".{method}() on {tape.name}, a GradientTape without persistent=True, inside a {kind} "
+                              f"that does not create the tape: the second iteration raises RuntimeError (a "
+                              f"non-persistent tape computes one set of gradients); create the tape inside the "
+                              f"loop or with persistent=True", fix=self._fix(tape.creation))
+            return
+        if len(tape.gradient_calls) != 2:
             return
         self.report(node, f"second .{method}() on {tape.name}, a GradientTape without persistent=True: raises "
                           f"RuntimeError (a non-persistent tape computes one set of gradients); create it with "

@@ -123,9 +123,19 @@ class MisspelledKeyword(Rule):
     and tf_keras (`scripts/gen_signatures.py`), covering `tf.*`, Keras layers, losses, optimizers,
     callbacks, metrics, `Model.fit/compile/evaluate/predict` and `tf.data.Dataset` methods. Calls of
     layers and models whose class is unknown (`self.dropout(x, ...)`, `model(x, ...)`) are checked
-    against the keywords every layer call has: `training` and `mask`. Calls of functions and classes
-    of your own are never checked, and a keyword without a close match on a callable that takes
-    `**kwargs` stays silent.
+    against the keywords every layer call has: `training` and `mask`. A layer or model class of your
+    module is checked against its own method: `self.pool(x, masks=m)` where `self.pool = MaskedPool()`
+    is checked against `MaskedPool.call`; an attribute assigned a function or a non-Keras object is not
+    checked. Calls of functions and classes of your own are otherwise never checked, and a keyword
+    without a close match on a callable that takes `**kwargs` stays silent.
+
+    A model that arrives as a parameter (`def train(model, ds): model.fit(ds, batch_szie=32)`) is
+    checked when the module shows it is a Keras model: an annotation (`model: keras.Model`,
+    `Optional[keras.Model]`), a call site of the function that passes a model or layer built in the
+    module (also through another helper's parameter), or a Keras-only attribute used on it in the
+    function (`compile`, `layers`, `get_layer`, `save_weights`, `train_on_batch`, ...). Without such
+    evidence — a scikit-learn estimator's `fit`, a parameter annotated with another class — it
+    stays silent. String annotations are not read.
 
     ## Why is this bad?
     Most typos fail loudly (`TypeError: ... unexpected keyword argument`), but the worst one does not:
@@ -201,7 +211,7 @@ class MisspelledKeyword(Rule):
         target = self._target(node)
         if target is None:
             return
-        name, accepted, describe = target
+        name, accepted, describe, requires = target
         passed = {a.keyword.value for a in keywords}
         suggestions = []
         for arg in keywords:
@@ -231,48 +241,100 @@ class MisspelledKeyword(Rule):
                 message = f"{describe}() has no keyword `{word}`; did you mean `{best}`? (rejected or silently ignored, depending on the version)"
             else:
                 message = f"{describe}() has no keyword `{word}` (TypeError when called); did you mean `{best}`?"
-            self.report(arg.keyword, message, fix=fix)
+            self.report(arg.keyword, message, fix=fix, requires_keras=requires)
 
     def _target(self, node: cst.Call):
-        """(table name or None for a layer call, accepted keywords, how to name the callee)."""
+        """(table name or None for a layer call, accepted keywords, how to name the callee, the condition on
+        a parameter receiver or None)."""
         table = signatures()
         func = node.func
         qual = self.ctx.resolve(func)
         if qual is not None:
             name = canonical(qual)
             if name in table:
-                return name, table[name], _callee(node)
+                return name, table[name], _callee(node), None
             return None
         if isinstance(func, cst.Attribute):
             receiver, method = func.value, func.attr.value
             if self.ctx.is_dataset(receiver):
                 name = f"tensorflow.data.Dataset.{method}"
-                return (name, table[name], _callee(node)) if name in table else None
+                return (name, table[name], _callee(node), None) if name in table else None
             if _is_super(receiver):
                 cls = self.ctx.current_class
                 if cls is not None and self.ctx.class_is_model(cls) and MODEL_METHOD_PREFIX + method in table:
-                    return MODEL_METHOD_PREFIX + method, table[MODEL_METHOD_PREFIX + method], _callee(node)
+                    return MODEL_METHOD_PREFIX + method, table[MODEL_METHOD_PREFIX + method], _callee(node), None
                 return None
+            if isinstance(receiver, cst.Attribute):
+                return self._attribute_target(receiver, method, node)
             obj = self.ctx.keras_object(receiver)
-            if obj is None or obj.kind not in ("model", "layer"):
+            if obj is None:
+                # `def train(model, ds): model.fit(ds, batch_szie=32)`: a model if the module shows it is one
+                param = self.ctx.keras_param(receiver)
+                if param is None or MODEL_METHOD_PREFIX + method not in table:
+                    return None
+                ctx = self.ctx
+
+                def accept(found, method=method):
+                    return found.kind == "model" and own_method(ctx, found.cls, method) is None
+
+                return (MODEL_METHOD_PREFIX + method, table[MODEL_METHOD_PREFIX + method], _callee(node),
+                        (*param, accept))
+            if obj.kind not in ("model", "layer"):
                 return None
             override = own_method(self.ctx, obj.cls, method)
             if override is not None:
                 # `class GAN(keras.Model): def compile(self, d_optimizer, ...)`: its own signature rules
-                return None, accepted_keywords(override), f"{obj.cls.name}.{method}"
+                return None, accepted_keywords(override), f"{obj.cls.name}.{method}", None
             if obj.kind == "model" and MODEL_METHOD_PREFIX + method in table:
-                return MODEL_METHOD_PREFIX + method, table[MODEL_METHOD_PREFIX + method], _callee(node)
+                return MODEL_METHOD_PREFIX + method, table[MODEL_METHOD_PREFIX + method], _callee(node), None
             if isinstance(receiver, cst.Name) and receiver.value == "self":
-                return None, frozenset(LAYER_CALL_KEYWORDS), f"a layer call ({_callee(node)})"
+                return self._attribute_target(func, "call", node)
             return None
         obj = self.ctx.keras_object(func) if isinstance(func, (cst.Name, cst.Call)) else None
-        if obj is None or obj.kind not in ("model", "layer"):
+        if obj is None:
+            param = self.ctx.keras_param(func)
+            if param is None:
+                return None
+            ctx = self.ctx
+
+            def accept(found):
+                return found.kind in ("model", "layer") and own_method(ctx, found.cls, "call") is None
+
+            return None, frozenset(LAYER_CALL_KEYWORDS), f"a model call ({func.value})", (*param, accept)
+        if obj.kind not in ("model", "layer"):
             return None
         call = own_method(self.ctx, obj.cls, "call")
         if call is not None:
-            return None, accepted_keywords(call), f"{obj.cls.name}.call"
+            return None, accepted_keywords(call), f"{obj.cls.name}.call", None
         shown = func.value if isinstance(func, cst.Name) else "a layer call"
-        return None, frozenset(LAYER_CALL_KEYWORDS), f"a {obj.kind} call ({shown})" if isinstance(func, cst.Name) else shown
+        return (None, frozenset(LAYER_CALL_KEYWORDS),
+                f"a {obj.kind} call ({shown})" if isinstance(func, cst.Name) else shown, None)
+
+    def _attribute_target(self, attribute: cst.Attribute, method: str, node: cst.Call):
+        """`self.pool(x, ...)` (method "call") or `self.pool.fit(...)`: what `self.pool` was assigned in the
+        class decides; an unknown attribute of a Keras class is checked as a layer call."""
+        if not (isinstance(attribute.value, cst.Name) and attribute.value.value == "self"):
+            return None
+        cls = self.ctx.current_class
+        owner = self.ctx.keras_object(attribute.value)
+        if cls is None:
+            return None
+        assigned = self.ctx.self_attribute_classes(cls, attribute.attr.value)
+        if assigned is None:
+            # assigned something that is not a Keras object of a known class (a helper, a NumPy array, ...)
+            return None
+        if assigned:
+            accepted: set = set()
+            for target_cls in assigned:
+                defined = own_method(self.ctx, target_cls, method)
+                if defined is None:
+                    return None  # a Keras class of this module that inherits `method`: unknown signature
+                accepted |= accepted_keywords(defined)
+            shown = "/".join(sorted(c.name for c in assigned))
+            return None, frozenset(accepted), f"{shown}.{method}", None
+        if method != "call" or owner is None or owner.kind not in ("model", "layer"):
+            return None
+        return None, frozenset(LAYER_CALL_KEYWORDS), f"a layer call ({_callee(node)})", None
 
 
 def _is_super(node: cst.BaseExpression) -> bool:

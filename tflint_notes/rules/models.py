@@ -312,10 +312,12 @@ class RnnInputShapeRank(Rule):
 
 class SoftmaxWithFromLogits(_ModelFacts):
     """## What it does
-    Flags a loss with `from_logits=True` compiled onto a model (defined in the same function or module)
-    whose last layer applies a softmax: `Dense(..., activation="softmax")`, `Activation("softmax")` or
-    `Softmax()`, in a `Sequential([...])` list, via `model.add(...)`, or as the output of a functional
-    `Model(inputs, outputs)`.
+    Flags a loss with `from_logits=True` compiled onto a model of the same module whose last layer
+    applies a softmax: `Dense(..., activation="softmax")`, `Activation("softmax")` or `Softmax()`, in a
+    `Sequential([...])` list, via `model.add(...)`, or as the output of a functional
+    `Model(inputs, outputs)`. The model may be built in the same function, or in another function of
+    the module that returns it (`model = build_model()`), or be passed to the function that compiles it
+    (`def train(model): model.compile(...)` called as `train(build_model())` or `train(model)`).
 
     ## Why is this bad?
     `from_logits=True` tells the loss to apply the softmax itself. Applied to probabilities, the
@@ -357,6 +359,40 @@ class SoftmaxWithFromLogits(_ModelFacts):
                    for c in facts.calls for k in c.node.keywords)
     triggers = ("from_logits",)
 
+    def __init__(self, ctx, sink):
+        super().__init__(ctx, sink)
+        self._returns: dict = {}  # module function name -> fact of the model it returns
+        self._passed: list = []  # (callee name, position or keyword, fact or ("call", function name))
+        self._pending: list = []  # compiles whose model is known only after the traversal
+
+    def _model_fact(self, value: cst.BaseExpression) -> dict | None:
+        """The model fact of an expression: a tracked name, a Sequential built inline, or None."""
+        if isinstance(value, cst.Name):
+            fact = self.facts().get(value.value)
+            return fact if fact is not None and fact.get("kind") in ("model", "returned") else None
+        if isinstance(value, cst.Call):
+            if isinstance(value.func, cst.Name) and self.ctx.resolve(value.func) is None:
+                return {"kind": "returned", "function": value.func.value}
+            layer_name = _keras_layer_name(self.ctx, value)
+            if layer_name == "Sequential" and value.args and isinstance(value.args[0].value, cst.List):
+                elements = value.args[0].value.elements
+                return {"kind": "model", "last": _activation_of(self.ctx, elements[-1].value) if elements else None}
+        return None
+
+    def leave_Return(self, node: cst.Return) -> None:
+        func = self.ctx.current_function
+        if func is None or func.parent is not None or func.cls is not None or node.value is None:
+            return
+        fact = self._model_fact(node.value)
+        if fact is not None and fact.get("kind") == "model":
+            self._returns.setdefault(func.name, dict(fact))
+
+    def _resolved(self, fact: dict | None, _depth: int = 0) -> dict | None:
+        while fact is not None and fact.get("kind") == "returned" and _depth < 10:
+            fact = self._returns.get(fact["function"])
+            _depth += 1
+        return fact
+
     def leave_Assign(self, node: cst.Assign) -> None:
         names = [n for t in node.targets for n in names_bound_by_target(t.target)]
         self.forget(names)
@@ -365,6 +401,10 @@ class SoftmaxWithFromLogits(_ModelFacts):
         facts = self.facts()
         value = node.value
         name = names[0]
+        if (isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and not value.args
+                and self.ctx.resolve(value.func) is None and value.func.value not in self.ctx.classes):
+            facts[name] = {"kind": "returned", "function": value.func.value}  # model = build_model()
+            return
         if _from_logits(self.ctx, value) is not None:
             facts[name] = {"kind": "loss", "arg": _from_logits(self.ctx, value)}
             return
@@ -387,15 +427,16 @@ class SoftmaxWithFromLogits(_ModelFacts):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
+        if isinstance(func, cst.Name):
+            self._record_passed(node, func.value)
+            return
         if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)):
             return
         fact = self.facts().get(func.value.value)
-        if fact is None or fact.get("kind") != "model":
-            return
-        if func.attr.value == "add" and node.args:
+        if fact is not None and fact.get("kind") == "model" and func.attr.value == "add" and node.args:
             fact["last"] = _activation_of(self.ctx, node.args[0].value)
             return
-        if func.attr.value != "compile" or fact.get("last") != "softmax":
+        if func.attr.value != "compile":
             return
         loss = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "loss"),
                     node.args[1].value if len(node.args) > 1 and node.args[1].keyword is None else None)
@@ -405,7 +446,49 @@ class SoftmaxWithFromLogits(_ModelFacts):
         if arg is None and isinstance(loss, cst.Name):
             loss_fact = self.facts().get(loss.value)
             arg = loss_fact["arg"] if loss_fact and loss_fact.get("kind") == "loss" else None
-        if arg is not None:
-            self.report(arg, f"from_logits=True, but the last layer of {func.value.value} already applies softmax: "
-                             f"the loss treats probabilities as logits (Keras warns and patches the common cases; "
-                             f"otherwise training is silently worse); drop the softmax or use from_logits=False")
+        if arg is None:
+            return
+        if fact is None:
+            param = self.ctx.keras_param(func.value)
+            if param is not None:
+                self._pending.append((arg, func.value.value, None, param, self.ctx.current_top))
+            return
+        if fact.get("kind") == "returned":
+            self._pending.append((arg, func.value.value, fact, None, self.ctx.current_top))
+        elif fact.get("kind") == "model" and fact.get("last") == "softmax":
+            self._report(arg, func.value.value)
+
+    def _record_passed(self, node: cst.Call, callee: str) -> None:
+        if self.ctx.resolve(node.func) is not None:
+            return
+        position = 0
+        for arg in node.args:
+            if arg.star:
+                return
+            key = arg.keyword.value if arg.keyword is not None else position
+            if arg.keyword is None:
+                position += 1
+            fact = self._model_fact(arg.value)
+            if fact is not None:
+                self._passed.append((callee, key, dict(fact)))
+
+    def finish(self) -> None:
+        for arg, shown, fact, param, top in self._pending:
+            if param is not None:
+                func, name = param
+                if func.parent is not None or func.cls is not None or name not in func.params:
+                    continue
+                index = func.params.index(name)
+                facts = [self._resolved(f) for callee, key, f in self._passed
+                         if callee == func.name and key in (name, index)]
+                fact = facts[0] if facts and all(f is not None and f.get("last") == "softmax" for f in facts) else None
+            else:
+                fact = self._resolved(fact)
+            if fact is not None and fact.get("kind") == "model" and fact.get("last") == "softmax":
+                self._report(arg, shown, top)
+
+    def _report(self, arg: cst.Arg, shown: str, top=None) -> None:
+        self.report(arg, f"from_logits=True, but the last layer of {shown} already applies softmax: "
+                         f"the loss treats probabilities as logits (Keras warns and patches the common cases; "
+                         f"otherwise training is silently worse); drop the softmax or use from_logits=False",
+                    top=top)

@@ -72,7 +72,8 @@ class NumpyOnTensorInGraph(Rule):
 
     A call is flagged only when an argument is tensor-valued: a parameter of the graph function
     (not `self`, not one with a literal default), a name assigned from a `tf.*` call or a layer call,
-    or arithmetic/indexing on those. Literal-only calls (`np.sqrt(2.0)`), dtypes (`np.float32`),
+    or arithmetic, indexing or an element-wise comparison on those (`np.count_nonzero(widths > 0)`;
+    `x is None` and `k in d` are Python bools). Literal-only calls (`np.sqrt(2.0)`), dtypes (`np.float32`),
     constants (`np.pi`, `np.finfo(...)`), shape helpers (`np.shape`, `np.ndim`), `np.random`
     (that is TFN102) and code inside `tf.py_function`/`tf.numpy_function` are not flagged.
 
@@ -975,14 +976,17 @@ def _has_input_signature(call: cst.CSTNode) -> bool:
 
 class RetracingPythonScalar(Rule):
     """## What it does
-    Flags a call of one of the module's own `tf.function`s inside a Python loop with the loop
-    variable — a Python number from `range(...)`/`enumerate(...)` — as an argument, e.g.
-    `for step in range(1000): train_step(step)`. Functions with an `input_signature` are not flagged.
+    Flags a call of one of the module's own `tf.function`s inside a Python loop with a Python number
+    that changes on every iteration as an argument: the loop variable of `range(...)`,
+    `enumerate(...)` (its index) or of a literal tuple/list of numbers (`for lr in (0.1, 0.01, 1e-3):`,
+    also through a module-level constant bound once to such a literal), arithmetic on it
+    (`train_step(step * 0.5)`), or a name assigned from such arithmetic in the loop body
+    (`lr = 0.1 * 0.9 ** epoch`). Functions with an `input_signature` are not flagged.
 
     ## Why is this bad?
     A `tf.function` traces a new graph for every distinct Python value it receives (tensors are
-    traced by shape and dtype, Python numbers by value). The loop silently traces a thousand graphs:
-    slow, memory-hungry, and TensorFlow eventually warns about "excessive retracing".
+    traced by shape and dtype, Python numbers by value). The loop silently traces a graph per
+    iteration: slow, memory-hungry, and TensorFlow eventually warns about "excessive retracing".
 
     ## Example
     ```python
@@ -992,6 +996,8 @@ class RetracingPythonScalar(Rule):
 
     for i in range(10):
         scaled(x, i)
+    for lr in (0.1, 0.01, 0.001):
+        scaled(x, lr)
     ```
 
     ## Use instead
@@ -1000,6 +1006,9 @@ class RetracingPythonScalar(Rule):
         scaled(x, tf.constant(i))
     ```
     or give the function an `input_signature`.
+
+    Not flagged: a loop whose values are tensors (`for t in (tf.constant(1.), ...)`), an argument
+    that does not change in the loop, a loop over a list built at run time (its values are unknown).
 
     ## Fix safety
     No automatic fix: `tf.constant(i)` changes the argument's type inside the function (Python
@@ -1012,7 +1021,7 @@ class RetracingPythonScalar(Rule):
 
     code = "TFN108"
     name = "retracing-python-scalar"
-    summary = "tf.function called in a Python loop with the loop variable (retraces every value)"
+    summary = "tf.function called in a Python loop with a Python number that changes every iteration (retraces)"
 
     @staticmethod
     def screen(facts: FileFacts) -> bool:
@@ -1022,25 +1031,77 @@ class RetracingPythonScalar(Rule):
 
     def __init__(self, ctx, sink):
         super().__init__(ctx, sink)
-        self._loop_vars: list = []  # (function, names)
+        self._loop_vars: list = []  # (function, names that change every iteration)
         self._wrapped: dict = {}  # module-level name -> has input_signature
-        self._calls: list = []  # (arg node, callee name, loop var)
+        self._calls: list = []  # (arg node, callee name, what it is)
+        self._number_tuples: set | None = None  # module-level names bound once to a literal tuple of numbers
 
-    def visit_For(self, node: cst.For) -> None:
-        names = set()
+    def _numeric_loop_names(self, node: cst.For) -> set:
         iterator = node.iter
         if isinstance(iterator, cst.Call) and _is_builtin(self.ctx, iterator.func, "range"):
-            names = set(names_bound_by_target(node.target))
-        elif isinstance(iterator, cst.Call) and _is_builtin(self.ctx, iterator.func, "enumerate"):
+            return set(names_bound_by_target(node.target))
+        if isinstance(iterator, cst.Call) and _is_builtin(self.ctx, iterator.func, "enumerate"):
             target = node.target
             if isinstance(target, cst.Tuple) and target.elements:
-                names = set(names_bound_by_target(target.elements[0].value))
-        self._loop_vars.append((self.ctx.current_function, names))
+                return set(names_bound_by_target(target.elements[0].value))
+            return set()
+        if not isinstance(node.target, cst.Name):
+            return set()
+        if _literal_numbers(iterator) or (
+                isinstance(iterator, cst.Name) and iterator.value in self._module_number_tuples()
+                and self.ctx.resolve(iterator) is None
+                and not any(iterator.value in f.bound for f in self.ctx.function_stack)):
+            return {node.target.value}
+        return set()
+
+    def _module_number_tuples(self) -> set:
+        if self._number_tuples is None:
+            counts: dict = {}
+            literal: set = set()
+            for stmt in self.ctx.module.body:
+                if not isinstance(stmt, cst.SimpleStatementLine):
+                    continue
+                for small in stmt.body:
+                    if isinstance(small, cst.Assign):
+                        for target in small.targets:
+                            for name in names_bound_by_target(target.target):
+                                counts[name] = counts.get(name, 0) + 1
+                        if len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name) and \
+                                _literal_numbers(small.value):
+                            literal.add(small.targets[0].target.value)
+                    elif isinstance(small, (cst.AugAssign, cst.AnnAssign)):
+                        for name in names_bound_by_target(small.target):
+                            counts[name] = counts.get(name, 0) + 2
+            self._number_tuples = {name for name in literal if counts.get(name) == 1}
+        return self._number_tuples
+
+    def visit_For(self, node: cst.For) -> None:
+        self._loop_vars.append((self.ctx.current_function, self._numeric_loop_names(node)))
 
     def leave_For(self, node: cst.For) -> None:
         self._loop_vars.pop()
 
+    def _changing_names(self) -> set:
+        current = self.ctx.current_function
+        out: set = set()
+        for func, names in self._loop_vars:
+            if func is current:
+                out |= names
+        return out
+
     def leave_Assign(self, node: cst.Assign) -> None:
+        if self._loop_vars:
+            # `lr = 0.1 * 0.9 ** epoch` in the loop body changes with the loop variable too
+            changing = self._changing_names()
+            targets = [t.target for t in node.targets]
+            derived = bool(changing) and _changes_with(node.value, changing)
+            func, names = self._loop_vars[-1]
+            if func is self.ctx.current_function:
+                for target in targets:
+                    if isinstance(target, cst.Name):
+                        (names.add if derived else names.discard)(target.value)
+                    else:
+                        names.difference_update(names_bound_by_target(target))
         if self.ctx.current_function is not None or not isinstance(node.value, cst.Call):
             return
         if is_tf_function(self.ctx.resolve(node.value.func)):
@@ -1051,20 +1112,16 @@ class RetracingPythonScalar(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         if not isinstance(node.func, cst.Name) or not self._loop_vars:
             return
-        current = self.ctx.current_function
-        loop_names = set()
-        for func, names in self._loop_vars:
-            if func is current:
-                loop_names |= names
-        if not loop_names:
+        changing = self._changing_names()
+        if not changing:
             return
         for arg in node.args:
-            if isinstance(arg.value, cst.Name) and arg.value.value in loop_names and not arg.star:
-                self._calls.append((arg, node.func.value, arg.value.value))
+            if not arg.star and _changes_with(arg.value, changing):
+                self._calls.append((arg, node.func.value, _code(arg.value)))
                 return
 
     def finish(self) -> None:
-        for arg, callee, var in self._calls:
+        for arg, callee, shown in self._calls:
             if callee in self._wrapped:
                 if self._wrapped[callee]:
                     continue
@@ -1077,8 +1134,36 @@ class RetracingPythonScalar(Rule):
                                                                  else d.decorator))]
                 if not decorators or any(_has_input_signature(d) for d in decorators):
                     continue
-            self.report(arg, f"{callee}() is a tf.function called with the Python loop variable `{var}`: it traces "
-                             f"a new graph for every value; pass tf.constant({var}) or give it an input_signature")
+            self.report(arg, f"{callee}() is a tf.function called in a loop with `{shown}`, a Python number that "
+                             f"changes every iteration: it traces a new graph for every value; pass "
+                             f"tf.constant({shown}) or give it an input_signature")
+
+
+def _literal_numbers(node: cst.BaseExpression) -> bool:
+    """A literal tuple or list of two or more Python numbers: `(0.1, 0.01, 1e-3)`."""
+    if not isinstance(node, (cst.Tuple, cst.List)) or len(node.elements) < 2:
+        return False
+    return all(_is_number(e.value) for e in node.elements if not isinstance(e, cst.StarredElement)) and not any(
+        isinstance(e, cst.StarredElement) for e in node.elements)
+
+
+def _is_number(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.UnaryOperation):
+        return _is_number(node.expression)
+    return isinstance(node, (cst.Integer, cst.Float))
+
+
+def _changes_with(node: cst.BaseExpression, changing: set) -> bool:
+    """A Python number computed from names that change every iteration (and literal numbers only)."""
+    if isinstance(node, cst.Name):
+        return node.value in changing
+    if isinstance(node, cst.BinaryOperation):
+        left, right = node.left, node.right
+        return ((_changes_with(left, changing) and (_is_number(right) or _changes_with(right, changing)))
+                or (_changes_with(right, changing) and _is_number(left)))
+    if isinstance(node, cst.UnaryOperation):
+        return _changes_with(node.expression, changing)
+    return False
 
 
 class RecursiveTfFunction(Rule):

@@ -4,6 +4,7 @@ code is written to survive old and new TensorFlow alike (and so must not be repo
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from dataclasses import dataclass
 
@@ -32,6 +33,7 @@ class Finding:
     suggestion: str = ""
 
 
+@functools.lru_cache(maxsize=1 << 16)  # screens ask about the same names (`tf.constant`, ...) in every file
 def classify(qualname: str, legacy_tf_keras: bool) -> Finding | None:
     """Is `qualname` a removed TensorFlow name or a misspelling of an existing TF/Keras name?"""
     where = split(qualname, legacy_tf_keras)

@@ -71,14 +71,19 @@ class Keras3SavePath(GuardedRule):
 
     @staticmethod
     def screen(facts: FileFacts) -> bool:
+        method_calls = False
         for c in facts.calls:
             func = c.node.func
-            if type(func) is ast.Attribute and func.attr in ("save", "save_weights") and c.node.args:
-                return True
+            if type(func) is ast.Attribute and func.attr in ("save", "save_weights"):
+                path = c.node.args[0] if c.node.args else next(
+                    (k.value for k in c.node.keywords if k.arg == "filepath"), None)
+                if path is not None and _may_be_written_path(path, facts):
+                    method_calls = True
             names = facts.canonical_names(func)
             if names & {*_SAVE_FUNCTIONS, *_LOAD_FUNCTIONS, _CHECKPOINT}:
                 return True
-        return False
+        # `x.save(path)` counts only on a Keras model the analysis can know: built from a Keras class
+        return method_calls and _may_build_keras_objects(facts)
 
     def __init__(self, ctx, sink):
         super().__init__(ctx, sink)
@@ -165,6 +170,31 @@ class Keras3SavePath(GuardedRule):
             return PendingFix([Replacement(node, value[:len(value) - cut] + suffix)], safe=False,
                               description=f"end the path in {suffix}")
         return None
+
+
+def _may_be_written_path(node: ast.AST, facts: FileFacts) -> bool:
+    """Could `_final_literal` see the end of this path: a string, an f-string, `+`, a call (os.path.join),
+    or a name assigned somewhere in the file?"""
+    kind = type(node)
+    if kind is ast.Name:
+        assigned = facts.memo.get("assigned names")
+        if assigned is None:
+            assigned = facts.memo["assigned names"] = {
+                t.id for a, _ in facts.assignments if type(a) is ast.Assign for t in a.targets if type(t) is ast.Name}
+        return node.id in assigned
+    return kind is ast.JoinedStr or kind is ast.BinOp or kind is ast.Call or (
+        kind is ast.Constant and isinstance(node.value, str))
+
+
+def _may_build_keras_objects(facts: FileFacts) -> bool:
+    if facts.keras_classes():
+        return True
+    for c in facts.calls:
+        for name in facts.canonical_names(c.node.func):
+            if name.startswith("keras.") and (name.rsplit(".", 1)[-1][:1].isupper() or name.endswith(
+                    ("load_model", "clone_model", "model_from_json"))):
+                return True
+    return False
 
 
 def _argument(call: cst.Call, position: int, keyword: str) -> cst.BaseExpression | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 
 import libcst as cst
 
@@ -33,7 +32,8 @@ _GENERATOR_ONLY = frozenset({"workers", "use_multiprocessing", "max_queue_size",
 class RemovedModelMethod(GuardedRule):
     """## What it does
     Flags, on a Keras 3 model or layer that the analysis knows (built in the module from `keras.*` or
-    `tf.keras.*`, loaded with `load_model`, an instance of a model class of the module — the same resolution
+    `tf.keras.*`, loaded with `load_model`, an instance of a model class of the module, or a parameter the
+    module shows to be a model: annotation, call sites, Keras-only attributes — the same resolution
     TFN301 uses), the methods Keras 3 removed: `fit_generator`, `evaluate_generator`, `predict_generator`,
     `predict_classes`, `predict_proba`, `reset_states()` on a model, `to_yaml()`; and the attribute
     `layer.output_shape` (on a layer, `model.layers[i]`, `model.get_layer(...)` or a loop over
@@ -80,10 +80,8 @@ class RemovedModelMethod(GuardedRule):
 
     @staticmethod
     def screen(facts: FileFacts) -> bool:
-        for node in ast.walk(facts.tree):
-            if type(node) is ast.Attribute and (node.attr in _METHODS or node.attr == "output_shape"):
-                return True
-        return False
+        names = facts.attribute_names()
+        return "output_shape" in names or not names.isdisjoint(_METHODS)
 
     def __init__(self, ctx, sink):
         super().__init__(ctx, sink)
@@ -94,7 +92,17 @@ class RemovedModelMethod(GuardedRule):
         attr = node.attr.value
         if self.guarded:
             return None
+        self._requires = None
         obj = self.ctx.keras_object(node.value)
+        if obj is None and attr != "output_shape":
+            # a model that arrives as a parameter: decided once the module's call sites are known
+            param = self.ctx.keras_param(node.value)
+            if param is None:
+                return None
+            ctx = self.ctx
+            self._requires = (*param, lambda found: found.kind == "model" and found.flavour == "keras3" and own_method(
+                ctx, found.cls, attr) is None and attr not in _assigned_attrs(ctx, found.cls))
+            return param
         if obj is None or obj.flavour != "keras3":
             return None
         if own_method(self.ctx, obj.cls, attr) is not None or attr in _assigned_attrs(self.ctx, obj.cls):
@@ -118,7 +126,7 @@ class RemovedModelMethod(GuardedRule):
             fix = PendingFix([Replacement(func.attr, new)], safe=safety == "safe", description=f"use {new}")
         advice = f"use {new}(): {note}" if new else note
         self.report(node, f"{dotted_text(func)}() does not exist in Keras 3 (AttributeError when it runs); {advice}",
-                    fix=fix)
+                    fix=fix, requires_keras=self._requires)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         attr = node.attr.value
@@ -130,7 +138,8 @@ class RemovedModelMethod(GuardedRule):
             self.report(node, f"`{dotted_text(node)}`: Keras 3 layers have no output_shape (AttributeError); use "
                               f"the layer's output.shape (in a functional model) or compute_output_shape(input_shape)")
         else:
-            self.report(node, f"`{dotted_text(node)}` does not exist in Keras 3 (AttributeError)")
+            self.report(node, f"`{dotted_text(node)}` does not exist in Keras 3 (AttributeError)",
+                        requires_keras=self._requires)
 
 
 def _assigned_attrs(ctx, cls) -> set:

@@ -31,8 +31,9 @@ class RenamedKerasArgument(GuardedRule):
     `BatchNormalization`; and the silently ignored ones: `decay` on optimizers (the schedule is lost),
     `input_length` on `Embedding`. Also `AveragePooling*` built without `pool_size`, which Keras 3 made
     required. Only Keras 3 targets are checked (`keras.*`, and `tf.keras.*` unless the file targets legacy
-    Keras); `fit` and friends on models the analysis knows, not on look-alikes (scikit-learn's `fit`) nor on
-    a model class that defines the method itself.
+    Keras); `fit` and friends on models the analysis knows (also a parameter the module shows to be a
+    model, as for TFN301), not on look-alikes (scikit-learn's `fit`) nor on a model class that defines the
+    method itself.
 
     TFN301 consults this table first: `LSTM(dropout_U=...)` is reported here with its true replacement,
     `recurrent_dropout`, never as a misspelling of `dropout`.
@@ -79,9 +80,15 @@ class RenamedKerasArgument(GuardedRule):
         pooling = {name.rsplit(".", 1)[-1] for name in pool_size_required()}
         for c in facts.calls:
             node = c.node
-            if any(k.arg in BY_KEYWORD for k in node.keywords):
-                return True
             func = node.func
+            words = [k.arg for k in node.keywords if k.arg in BY_KEYWORD]
+            if words:
+                # a Keras callable (`keras.optimizers.Adam(lr=...)`) or a model method (`m.fit(nb_epoch=...)`)
+                names = [n for n in facts.canonical_names(func) if n.startswith("keras.")]
+                if type(func) is ast.Attribute:
+                    names.append(MODEL_METHOD_PREFIX + func.attr)
+                if any(renamed_argument(name, word) is not None for name in names for word in words):
+                    return True
             leaf = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else ""
             if leaf in pooling:
                 return True
@@ -90,6 +97,7 @@ class RenamedKerasArgument(GuardedRule):
     def visit_Call(self, node: cst.Call) -> None:
         if self.guarded:
             return
+        self._requires = None
         name = self._callable(node)
         if name is None:
             return
@@ -120,7 +128,16 @@ class RenamedKerasArgument(GuardedRule):
             return canonical(qual)
         if isinstance(func, cst.Attribute):
             obj = self.ctx.keras_object(func.value)
-            if obj is None or obj.kind != "model" or obj.flavour != "keras3":
+            if obj is None:
+                # a model that arrives as a parameter: decided once the module's call sites are known
+                param = self.ctx.keras_param(func.value)
+                if param is None:
+                    return None
+                ctx, method = self.ctx, func.attr.value
+                self._requires = (*param, lambda found: found.kind == "model" and found.flavour == "keras3"
+                                  and own_method(ctx, found.cls, method) is None)
+                return MODEL_METHOD_PREFIX + method
+            if obj.kind != "model" or obj.flavour != "keras3":
                 return None
             if own_method(self.ctx, obj.cls, func.attr.value) is not None:
                 return None  # the model class defines the method itself
@@ -142,4 +159,4 @@ class RenamedKerasArgument(GuardedRule):
             if entry.action in (DROP_SAFE, DROP_UNSAFE):
                 fix = PendingFix([Replacement(call, without_arg(call, arg))], safe=entry.action == DROP_SAFE,
                                  description=f"drop {word}=")
-        self.report(arg.keyword, message, fix=fix)
+        self.report(arg.keyword, message, fix=fix, requires_keras=self._requires)
