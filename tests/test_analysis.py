@@ -632,3 +632,105 @@ def test_softmax_models_across_functions(body, expected):
 ])
 def test_keras2_methods_on_parameters(body, expected):
     assert findings(["TFN301", "TFN604", "TFN605"], KERAS_PARAM_HEADER + textwrap.dedent(body)) == expected
+
+
+# shapes found by a review of the first version (each was a false positive or a lost finding)
+@pytest.mark.parametrize("codes, body, expected", [
+    # the iterable of a comprehension / for statement runs once
+    (["TFN403"], """
+     w = tf.Variable(1.0)
+     with tf.GradientTape() as tape:
+         loss = w * w
+     grads = [tf.clip_by_norm(g, 1.0) for g in tape.gradient(loss, [w])]
+     """, []),
+    (["TFN403"], """
+     w = tf.Variable(1.0)
+     with tf.GradientTape() as tape:
+         loss = w * w
+     for g in tape.gradient(loss, [w]):
+         print(g)
+     """, []),
+    # a one-line loop body that breaks; a tape re-entered in the loop
+    (["TFN403"], """
+     w = tf.Variable(1.0)
+     with tf.GradientTape() as tape:
+         loss = w * w
+     for v in [w]: g = tape.gradient(loss, v); break
+     tape2 = tf.GradientTape()
+     for x in range(3):
+         with tape2:
+             loss2 = w * x
+         g2 = tape2.gradient(loss2, w)
+     """, []),
+    # TFN301 on self.<attr> of a module layer class: the screen must let the file through
+    (["TFN301"], """
+     class MaskedPool(keras.layers.Layer):
+         def call(self, inputs, masks=None):
+             return inputs
+     class Enc(keras.Model):
+         def __init__(self):
+             super().__init__()
+             self.pool: MaskedPool = MaskedPool()
+             self.a, self.b = MaskedPool(), MaskedPool()
+         def call(self, x, masks=None):
+             return self.pool(x, mask=masks) + self.a(x, masks=masks)
+     """, [(15, "TFN301")]),
+    # TFN503: a builder with two returns, a returned model whose layers change, a parameter changed
+    (["TFN503"], """
+     def build(probabilities=True):
+         if probabilities:
+             return keras.Sequential([keras.layers.Dense(3, activation="softmax")])
+         return keras.Sequential([keras.layers.Dense(3)])
+     def train(model):
+         model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+     train(build(probabilities=False))
+     def main():
+         model = build_base()
+         model.pop()
+         model.add(keras.layers.Dense(3))
+         model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+     def finetune(model):
+         model.add(keras.layers.Dense(3))
+         model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+     def build_base():
+         return keras.Sequential([keras.layers.Dense(10, activation="softmax")])
+     finetune(build_base())
+     """, []),
+    # TFN402: a comprehension variable is not the module constant of the same name
+    (["TFN402"], """
+     x = tf.constant([1.0, 2.0])
+     def per_var(model, data):
+         with tf.GradientTape(persistent=True) as tape:
+             loss = model(data)
+         return [tape.gradient(loss, x) for x in model.trainable_variables]
+     """, []),
+    # TFN108: a few values only; a module constant rebound under `if __name__` or through `global`
+    (["TFN108"], """
+     @tf.function
+     def step(x, k):
+         return x * k
+     RATES = (0.1, 0.2)
+     OTHER = (0.1, 0.2)
+     def tensors():
+         global OTHER
+         OTHER = [tf.constant(r) for r in OTHER]
+     if __name__ == "__main__":
+         RATES = [tf.constant(r) for r in RATES]
+     for i in range(100):
+         step(1.0, i % 2)
+         step(1.0, i & 1)
+     for r in RATES:
+         step(1.0, r)
+     for r in OTHER:
+         step(1.0, r)
+     """, []),
+    # torch modules have compile() and layers too: no Keras evidence in a torch module
+    (["TFN301"], """
+     import torch
+     def run(net, x, m):
+         net.compile()
+         return net(x, masks=m)
+     """, []),
+])
+def test_review_shapes(codes, body, expected):
+    assert findings(codes, KERAS_PARAM_HEADER + textwrap.dedent(body)) == expected

@@ -361,6 +361,9 @@ def _module_level_statements(body: Iterable[cst.CSTNode], in_except: bool = Fals
             yield from _module_level_statements(stmt.body.body, in_except)
 
 
+module_level_statements = _module_level_statements  # for rules
+
+
 class Analysis:
     """Per-file facts, built during the one traversal; rules query it through `self.ctx`."""
 
@@ -394,6 +397,7 @@ class Analysis:
         self._param_keras_cache: dict = {}
         self._self_assignment_cache: dict = {}
         self._loops: list = []  # (function, loop node), outer first
+        self._comprehension_names: set = set()  # variables of the comprehensions enclosing the current point
         self.module_imports = self._scan_module_imports(module)
         # `tf.keras` is legacy Keras 2 here: the configuration says so (set by the engine), or the module sets
         # TF_USE_LEGACY_KERAS=1 before it imports TensorFlow.
@@ -571,6 +575,7 @@ class Analysis:
         # the element is visited before the `for` clauses: know the loop variables first
         clause = node.for_in
         while clause is not None:
+            self._comprehension_names.update(names_bound_by_target(clause.target))
             self._track_loop(clause.target, clause.iter)  # [layer.output_shape for layer in model.layers]
             clause = clause.inner_for_in
 
@@ -579,7 +584,20 @@ class Analysis:
     def _leave_loop(self, node) -> None:
         self._loops.pop()
 
-    leave_ListComp = leave_SetComp = leave_GeneratorExp = leave_DictComp = leave_While = _leave_loop
+    leave_While = _leave_loop
+
+    def _leave_comprehension(self, node) -> None:
+        self._loops.pop()
+        # names of the comprehensions still open (nested ones)
+        self._comprehension_names = set()
+        for _, loop in self._loops:
+            if not isinstance(loop, (cst.For, cst.While)):
+                clause = loop.for_in
+                while clause is not None:
+                    self._comprehension_names.update(names_bound_by_target(clause.target))
+                    clause = clause.inner_for_in
+
+    leave_ListComp = leave_SetComp = leave_GeneratorExp = leave_DictComp = _leave_comprehension
 
     def visit_While(self, node: cst.While) -> None:
         self._loops.append((self.current_function, node))
@@ -599,6 +617,8 @@ class Analysis:
         """The scope whose binding of `name` the current point reads: the current or an enclosing
         FunctionInfo, or MODULE when no enclosing function binds it (seen so far)."""
         func = self.current_function
+        if name in self._comprehension_names:
+            return func  # [... for x in ...]: the comprehension's own variable
         while func is not None:
             if name in func.bound:
                 return func
@@ -899,7 +919,7 @@ class Analysis:
         """(function, parameter) when `node` names a parameter of the current or an enclosing function that
         has not been rebound so far and is not a Keras object already known here: what it holds is decided
         after the traversal (`param_keras_object`)."""
-        if not isinstance(node, cst.Name) or node.value == "self":
+        if not isinstance(node, cst.Name) or node.value == "self" or node.value in self._comprehension_names:
             return None
         func = self.current_function
         while func is not None:
@@ -921,6 +941,7 @@ class Analysis:
         key = (func, param)
         if key in self._param_keras_cache:
             return self._param_keras_cache[key]
+        top_level = _seen is None
         seen = _seen if _seen is not None else set()
         if key in seen:
             return None
@@ -937,8 +958,12 @@ class Analysis:
             if found is NOT_KERAS:
                 found = None
             elif found is None and key in self._param_keras_uses:
-                found = KerasObject("model", None, self._module_keras_flavour())
-        self._param_keras_cache[key] = found
+                # `compile`/`layers` exist on torch modules too: only in a module that works with Keras alone
+                flavour = self._module_keras_flavour()
+                if flavour is not None and not any(q.split(".")[0] == "torch" for q in self.module_imports.values()):
+                    found = KerasObject("model", None, flavour)
+        if top_level:  # a result computed under a cycle cut depends on where the cycle was entered
+            self._param_keras_cache[key] = found
         return found
 
     def _annotated_keras(self, func: FunctionInfo, param: str):
@@ -972,25 +997,31 @@ class Analysis:
         return None
 
     def _keras_from_call_sites(self, func: FunctionInfo, param: str, seen: set) -> KerasObject | None:
-        index = func.params.index(param) if param in func.params else None
+        params = func.node.params
+        positional = [p.name.value for p in (*params.posonly_params, *params.params)]
+        index = positional.index(param) if param in positional else None
         if func.cls is not None and index is not None and not _is_staticmethod(func.node):
             index -= 1
-        found = None
+        passed = []
         for site in self.call_sites:
             if not site.keras_args or self._callee_of(site) is not func:
                 continue
             for key, obj, ref in site.keras_args:
-                if key != param and key != index:
+                if key != param and (index is None or key != index):
                     continue
                 if obj is NOT_KERAS:
                     return NOT_KERAS
-                if obj is None and ref is not None:
-                    obj = self.param_keras_object(ref[0], ref[1], seen)
-                if obj is not None and obj.kind in ("model", "layer"):
-                    if found is not None and found != obj:
-                        # different classes at different sites: keep only what they share
-                        return KerasObject(found.kind if found.kind == obj.kind else "layer", None,
-                                           found.flavour if found.flavour == obj.flavour else None)
+                passed.append((obj, ref))
+        found = None
+        for obj, ref in passed:
+            if obj is None and ref is not None:
+                obj = self.param_keras_object(ref[0], ref[1], seen)
+            if obj is not None and obj.kind in ("model", "layer"):
+                if found is not None and found != obj:
+                    # different classes at different sites: keep only what they share
+                    found = KerasObject(found.kind if found.kind == obj.kind else "layer", None,
+                                        found.flavour if found.flavour == obj.flavour else None)
+                else:
                     found = obj
         return found
 
@@ -1039,11 +1070,21 @@ class Analysis:
                 for method in class_methods(info).values():
                     for node in walk(method.body):
                         if isinstance(node, cst.Assign):
-                            for target in node.targets:
-                                t = target.target
-                                if (isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name)
-                                        and t.value.value == "self"):
-                                    cached.setdefault(t.attr.value, []).append(node.value)
+                            pairs = [(target.target, node.value) for target in node.targets]
+                        elif isinstance(node, cst.AnnAssign) and node.value is not None:
+                            pairs = [(node.target, node.value)]
+                        else:
+                            continue
+                        while pairs:
+                            t, value = pairs.pop()
+                            if isinstance(t, (cst.Tuple, cst.List)):
+                                if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == len(t.elements):
+                                    pairs += [(a.value, b.value) for a, b in zip(t.elements, value.elements)]
+                                else:  # self.a, self.b = make_pair(): unknown values
+                                    pairs += [(a.value, cst.Name("None")) for a in t.elements]
+                            elif (isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name)
+                                  and t.value.value == "self"):
+                                cached.setdefault(t.attr.value, []).append(value)
             self._self_assignment_cache[cls] = cached
         return cached
 

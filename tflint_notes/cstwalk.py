@@ -47,3 +47,14 @@ def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         current = stack.pop()
         yield current
         stack.extend(children(current))
+
+
+def contains(root: cst.CSTNode, node: cst.CSTNode) -> bool:
+    """Is `node` (by identity) `root` or inside it?"""
+    stack = [root]
+    while stack:
+        current = stack.pop()
+        if current is node:
+            return True
+        stack.extend(children(current))
+    return False

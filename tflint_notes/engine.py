@@ -18,7 +18,7 @@ from libcst.metadata.position_provider import PositionProvidingCodegenState
 from tflint_notes.analysis import Analysis
 from tflint_notes.cells import first_plain_cell
 from tflint_notes.cstwalk import child_fields as _child_fields
-from tflint_notes.cstwalk import children as _children
+from tflint_notes.cstwalk import contains as _contains
 from tflint_notes.gate import FixGate
 from tflint_notes.noqa import NoqaIndex
 from tflint_notes.results import Diagnostic, Edit, Fix
@@ -292,15 +292,6 @@ class Positions:
             self._use_full()
         return self._known[node]
 
-
-def _contains(root: cst.CSTNode, node: cst.CSTNode) -> bool:
-    stack = [root]
-    while stack:
-        current = stack.pop()
-        if current is node:
-            return True
-        stack.extend(_children(current))
-    return False
 
 
 def _walk(module: cst.Module, ctx: Analysis, rules: list[Rule], visits: dict, leaves: dict) -> None:

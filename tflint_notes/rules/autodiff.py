@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from tflint_notes.analysis import MODULE, canonical, names_bound_by_target
+from tflint_notes.cstwalk import contains
 from tflint_notes.fixes import append_call_argument
 from tflint_notes.results import Edit
 from tflint_notes.rule import PendingFix, Replacement, Rule
@@ -136,6 +137,8 @@ class _AutodiffRule(Rule):
         for item in node.items:  # `with tape:` records again (the loss-scaling pattern)
             if isinstance(item.item, cst.Name) and item.item.value in facts.tapes:
                 tape = facts.tapes[item.item.value]
+                # a (released) tape records anew when entered: inside a loop, once per iteration
+                tape.loops = tuple(dict.fromkeys((*tape.loops, *self.ctx.current_loops())))
                 if tape.closed and tape not in facts.open_tapes:
                     tape.closed = False
                     tape.reopened.append(node)
@@ -396,13 +399,29 @@ class UnwatchedConstant(_AutodiffRule):
 
 def _runs_once(loop) -> bool:
     """A for/while loop whose body ends its first iteration unconditionally (`break`, `return`, `raise`)."""
-    if not isinstance(loop, (cst.For, cst.While)) or not isinstance(loop.body, cst.IndentedBlock):
+    if not isinstance(loop, (cst.For, cst.While)):
         return False
-    for stmt in loop.body.body:
+    body = loop.body
+    if isinstance(body, cst.SimpleStatementSuite):  # for w in ws: g = tape.gradient(l, w); break
+        return any(isinstance(small, (cst.Break, cst.Return, cst.Raise)) for small in body.body)
+    for stmt in body.body:
         if isinstance(stmt, cst.SimpleStatementLine) and any(
                 isinstance(small, (cst.Break, cst.Return, cst.Raise)) for small in stmt.body):
             return True
     return False
+
+
+def _in_repeated_part(loop, node: cst.CSTNode) -> bool:
+    """Is `node` in the part of the loop that runs per iteration?  A `for` statement's iterable and `else`,
+    a `while`'s `else` and a comprehension's first iterable run once."""
+    once = []
+    if isinstance(loop, cst.For):
+        once = [loop.iter, loop.orelse]
+    elif isinstance(loop, cst.While):
+        once = [loop.orelse]
+    elif getattr(loop, "for_in", None) is not None:
+        once = [loop.for_in.iter]
+    return not any(part is not None and contains(part, node) for part in once)
 
 
 def _exclusive(path_a: tuple, path_b: tuple) -> bool:
@@ -491,7 +510,8 @@ class TapeReused(_AutodiffRule):
         tape.gradient_calls.append((node, path))
         if tape.persistent:
             return
-        loop = next((loop for loop in self.ctx.current_loops() if loop not in tape.loops and not _runs_once(loop)), None)
+        loop = next((loop for loop in self.ctx.current_loops() if loop not in tape.loops and not _runs_once(loop)
+                     and _in_repeated_part(loop, node)), None)
         if loop is not None and len(tape.gradient_calls) == 1:
             tape.gradient_calls.append((node, path))  # it runs again: a later call site is not a new finding
             kind = "comprehension" if not isinstance(loop, (cst.For, cst.While)) else f"`{type(loop).__name__.lower()}` loop"

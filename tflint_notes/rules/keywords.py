@@ -195,7 +195,10 @@ class MisspelledKeyword(Rule):
                 return True
             # methods of this file's classes (`gan.compile(d_optimiser=...)`, `layer(x, maskss=...)`)
             method = func.attr if type(func) is ast.Attribute else "call"
-            for defined in facts.methods_named.get(method, ()):
+            defs = list(facts.methods_named.get(method, ()))
+            if type(func) is ast.Attribute and type(func.value) is ast.Name and func.value.id == "self":
+                defs += facts.methods_named.get("call", ())  # self.pool(...) with self.pool = MaskedPool()
+            for defined in defs:
                 args = defined.node.args
                 accepted = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
                 if any(word not in accepted and closest(word, accepted) is not None for word in words):

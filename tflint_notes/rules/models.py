@@ -361,7 +361,8 @@ class SoftmaxWithFromLogits(_ModelFacts):
 
     def __init__(self, ctx, sink):
         super().__init__(ctx, sink)
-        self._returns: dict = {}  # module function name -> fact of the model it returns
+        self._returns: dict = {}  # module function name -> facts of what each of its `return`s gives
+        self._modified: set = set()  # (function, parameter) whose layers the function changes (add/pop)
         self._passed: list = []  # (callee name, position or keyword, fact or ("call", function name))
         self._pending: list = []  # compiles whose model is known only after the traversal
 
@@ -384,14 +385,19 @@ class SoftmaxWithFromLogits(_ModelFacts):
         if func is None or func.parent is not None or func.cls is not None or node.value is None:
             return
         fact = self._model_fact(node.value)
-        if fact is not None and fact.get("kind") == "model":
-            self._returns.setdefault(func.name, dict(fact))
+        self._returns.setdefault(func.name, []).append(dict(fact) if fact is not None else None)
 
     def _resolved(self, fact: dict | None, _depth: int = 0) -> dict | None:
-        while fact is not None and fact.get("kind") == "returned" and _depth < 10:
-            fact = self._returns.get(fact["function"])
-            _depth += 1
-        return fact
+        """A model fact through builder functions: softmax only if every `return` of the builder gives a
+        softmax model (`def build(probabilities=True)` with two returns is unknown)."""
+        if fact is None or fact.get("kind") != "returned":
+            return fact
+        if _depth > 10:
+            return None
+        returns = [self._resolved(f, _depth + 1) for f in self._returns.get(fact["function"], ())]
+        if returns and all(r is not None and r.get("kind") == "model" and r.get("last") == "softmax" for r in returns):
+            return returns[0]
+        return None
 
     def leave_Assign(self, node: cst.Assign) -> None:
         names = [n for t in node.targets for n in names_bound_by_target(t.target)]
@@ -436,6 +442,15 @@ class SoftmaxWithFromLogits(_ModelFacts):
         if fact is not None and fact.get("kind") == "model" and func.attr.value == "add" and node.args:
             fact["last"] = _activation_of(self.ctx, node.args[0].value)
             return
+        if func.attr.value in ("add", "pop"):
+            # a model built elsewhere whose layers change here: its last layer is no longer known
+            if fact is not None:
+                self.facts()[func.value.value] = {"kind": "changed"}
+            else:
+                param = self.ctx.keras_param(func.value)
+                if param is not None:
+                    self._modified.add(param)
+            return
         if func.attr.value != "compile":
             return
         loss = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "loss"),
@@ -475,6 +490,8 @@ class SoftmaxWithFromLogits(_ModelFacts):
     def finish(self) -> None:
         for arg, shown, fact, param, top in self._pending:
             if param is not None:
+                if param in self._modified:
+                    continue
                 func, name = param
                 if func.parent is not None or func.cls is not None or name not in func.params:
                     continue

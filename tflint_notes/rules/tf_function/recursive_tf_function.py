@@ -1,0 +1,88 @@
+"""TFN109: see the class docstring (the rule pages are generated from it)."""
+
+from __future__ import annotations
+
+import ast
+
+import libcst as cst
+
+from tflint_notes.analysis import is_tf_function
+from tflint_notes.rule import Rule
+from tflint_notes.screen import FileFacts
+
+
+class RecursiveTfFunction(Rule):
+    """## What it does
+    Flags a `tf.function` (decorated, or wrapped with `tf.function(f)`) that calls itself.
+
+    ## Why is this bad?
+    Tracing a recursive `tf.function` re-enters the tracer for the same function: the recursion is
+    unrolled at trace time, and with a tensor-dependent stop condition it never ends (TensorFlow
+    raises an error or hits the recursion limit). Recursion depth cannot depend on tensor values in a
+    graph.
+
+    ## Example
+    ```python
+    @tf.function
+    def factorial(n):
+        return 1 if n <= 1 else n * factorial(n - 1)
+    ```
+
+    ## Use instead
+    ```python
+    @tf.function
+    def factorial(n):
+        result = tf.constant(1)
+        for i in tf.range(2, n + 1):
+            result *= i
+        return result
+    ```
+
+    ## Fix safety
+    No automatic fix.
+
+    ## Proof
+    [`fixtures/TFN109/`](../fixtures/TFN109/): `before.py` fails to trace; `corrected.py` loops.
+    """
+
+    code = "TFN109"
+    name = "recursive-tf-function"
+    summary = "tf.function that calls itself"
+
+    @staticmethod
+    def screen(facts: FileFacts) -> bool:
+        names = facts.tf_function_names()
+        return bool(names) and any(c.func is not None and type(c.node.func) is ast.Name and c.node.func.id in names
+                                   for c in facts.calls)
+
+    def __init__(self, ctx, sink):
+        super().__init__(ctx, sink)
+        self._calls: list = []  # (call node, enclosing function)
+        self._aliases: dict = {}  # wrapper name -> wrapped function name
+
+    def leave_Assign(self, node: cst.Assign) -> None:
+        if isinstance(node.value, cst.Call) and node.value.args and is_tf_function(self.ctx.resolve(node.value.func)):
+            target_fn = node.value.args[0].value
+            if isinstance(target_fn, cst.Name):
+                for target in node.targets:
+                    if isinstance(target.target, cst.Name):
+                        self._aliases[target.target.value] = target_fn.value
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name) and self.ctx.current_function is not None:
+            self._calls.append((node, self.ctx.function_stack[:]))
+
+    def finish(self) -> None:
+        self.ctx.finalize()
+        for node, stack in self._calls:
+            name = node.func.value
+            for func in stack:
+                if not func.graph_root or func.name is None or "tf.function" not in func.graph_reason:
+                    continue
+                if name == func.name or self._aliases.get(name) == func.name:
+                    if any(name in f.bound for f in stack if f is not func) or name in func.bound:
+                        continue
+                    self.report(node, f"{func.name}() is a tf.function that calls itself: the recursion is unrolled "
+                                      f"while tracing and cannot stop on a tensor value; use a loop (tf.range / "
+                                      f"tf.while_loop)")
+                    break
