@@ -43,8 +43,14 @@ def _lint_or_parse_error(text: str):
         result = LINTER.lint(text)
     except ParseError:
         return None
-    # 5: the AST screen never hides a finding (same findings as parsing every file)
-    assert result.diagnostics == UNSCREENED.lint(text).diagnostics
+    # 5: the AST screen never hides a finding (same findings as parsing every file).  A file libcst cannot
+    # parse (`\\` + CRLF at the end) is an error only where a rule needs the parse; the screen may skip it.
+    try:
+        unscreened = UNSCREENED.lint(text).diagnostics
+    except ParseError:
+        assert result.diagnostics == []
+        return result
+    assert result.diagnostics == unscreened
     return result
 
 
@@ -60,7 +66,8 @@ def _check_fix_invariants(text: str) -> None:
             compile(fixed, "<fixed>", "exec", dont_inherit=True)  # 2a: compiles (CPython) if the input did
         else:  # spliced snippets can put `from __future__` mid-file: the parser accepts it, the compiler not
             ast.parse(fixed)
-    cst.parse_module(fixed)  # ... and libcst
+    if fixed != text:
+        cst.parse_module(fixed)  # ... and libcst (an unchanged file may be one libcst cannot parse)
     assert fix_text(LINTER, fixed, unsafe=True).text == fixed  # 2b: re-fixing changes nothing
     allowed = set()
     related = any(d.code in RELATED_EDITS for d in first.diagnostics)
