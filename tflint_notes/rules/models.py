@@ -374,11 +374,17 @@ class SoftmaxWithFromLogits(_ModelFacts):
         if isinstance(value, cst.Call):
             if isinstance(value.func, cst.Name) and self.ctx.resolve(value.func) is None:
                 return {"kind": "returned", "function": value.func.value}
-            layer_name = _keras_layer_name(self.ctx, value)
-            if layer_name == "Sequential" and value.args and isinstance(value.args[0].value, cst.List):
-                elements = value.args[0].value.elements
-                return {"kind": "model", "last": _activation_of(self.ctx, elements[-1].value) if elements else None}
+            return self._sequential_fact(value)
         return None
+
+    def _sequential_fact(self, value: cst.Call) -> dict | None:
+        """`Sequential([..., last])`: a model whose last activation is known; `Sequential()`: unknown."""
+        if _keras_layer_name(self.ctx, value) != "Sequential":
+            return None
+        if value.args and isinstance(value.args[0].value, cst.List):
+            elements = value.args[0].value.elements
+            return {"kind": "model", "last": _activation_of(self.ctx, elements[-1].value) if elements else None}
+        return {"kind": "model", "last": None}
 
     def leave_Return(self, node: cst.Return) -> None:
         func = self.ctx.current_function
@@ -415,12 +421,8 @@ class SoftmaxWithFromLogits(_ModelFacts):
             facts[name] = {"kind": "loss", "arg": _from_logits(self.ctx, value)}
             return
         layer_name = _keras_layer_name(self.ctx, value)
-        if layer_name in ("Sequential",) and value.args and isinstance(value.args[0].value, cst.List):
-            elements = value.args[0].value.elements
-            last = _activation_of(self.ctx, elements[-1].value) if elements else None
-            facts[name] = {"kind": "model", "last": last}
-        elif layer_name == "Sequential":
-            facts[name] = {"kind": "model", "last": None}
+        if layer_name == "Sequential":
+            facts[name] = self._sequential_fact(value)
         elif layer_name in ("Model", "Functional") and len(value.args) >= 2:
             outputs = next((a.value for a in value.args if a.keyword is not None and a.keyword.value == "outputs"),
                            value.args[1].value if value.args[1].keyword is None else None)
