@@ -164,6 +164,8 @@ def merge(evidences: Iterable[Evidence | None]) -> Evidence | None:
     return frozenset(out) if out else None
 
 
+# Expressions that are never a Keras object.
+_NEVER_KERAS = (cst.Lambda, cst.BaseNumber, cst.BaseString, cst.List, cst.Dict, cst.Tuple)
 _ELEMENTWISE_COMPARISONS = (cst.LessThan, cst.GreaterThan, cst.LessThanEqual, cst.GreaterThanEqual, cst.Equal,
                             cst.NotEqual)
 # Attributes only a Keras model has (not scikit-learn estimators, statsmodels results, torch modules' common
@@ -397,7 +399,7 @@ class Analysis:
         self._param_keras_cache: dict = {}
         self._self_assignment_cache: dict = {}
         self._loops: list = []  # (function, loop node), outer first
-        self._comprehension_names: set = set()  # variables of the comprehensions enclosing the current point
+        self._comprehension_names: list = []  # the variables of each comprehension enclosing the current point
         self.module_imports = self._scan_module_imports(module)
         # `tf.keras` is legacy Keras 2 here: the configuration says so (set by the engine), or the module sets
         # TF_USE_LEGACY_KERAS=1 before it imports TensorFlow.
@@ -572,10 +574,12 @@ class Analysis:
 
     def _visit_comprehension(self, node) -> None:
         self._loops.append((self.current_function, node))
+        names: set = set()
+        self._comprehension_names.append(names)
         # the element is visited before the `for` clauses: know the loop variables first
         clause = node.for_in
         while clause is not None:
-            self._comprehension_names.update(names_bound_by_target(clause.target))
+            names.update(names_bound_by_target(clause.target))
             self._track_loop(clause.target, clause.iter)  # [layer.output_shape for layer in model.layers]
             clause = clause.inner_for_in
 
@@ -588,14 +592,10 @@ class Analysis:
 
     def _leave_comprehension(self, node) -> None:
         self._loops.pop()
-        # names of the comprehensions still open (nested ones)
-        self._comprehension_names = set()
-        for _, loop in self._loops:
-            if not isinstance(loop, (cst.For, cst.While)):
-                clause = loop.for_in
-                while clause is not None:
-                    self._comprehension_names.update(names_bound_by_target(clause.target))
-                    clause = clause.inner_for_in
+        self._comprehension_names.pop()
+
+    def _comprehension_variable(self, name: str) -> bool:
+        return any(name in names for names in self._comprehension_names)
 
     leave_ListComp = leave_SetComp = leave_GeneratorExp = leave_DictComp = _leave_comprehension
 
@@ -617,7 +617,7 @@ class Analysis:
         """The scope whose binding of `name` the current point reads: the current or an enclosing
         FunctionInfo, or MODULE when no enclosing function binds it (seen so far)."""
         func = self.current_function
-        if name in self._comprehension_names:
+        if self._comprehension_variable(name):
             return func  # [... for x in ...]: the comprehension's own variable
         while func is not None:
             if name in func.bound:
@@ -774,7 +774,7 @@ class Analysis:
                     obj = NOT_KERAS  # an instance of a class of this module that is no Keras class
                 if obj is not None or ref is not None:
                     keras_args.append((key, obj, ref))
-            elif isinstance(value, (cst.Lambda, cst.BaseNumber, cst.BaseString, cst.List, cst.Dict, cst.Tuple)):
+            elif isinstance(value, _NEVER_KERAS):
                 keras_args.append((key, NOT_KERAS, None))
         self.call_sites.append(CallSite(self.current_function, name, via_self, args, keras_args))
 
@@ -919,16 +919,14 @@ class Analysis:
         """(function, parameter) when `node` names a parameter of the current or an enclosing function that
         has not been rebound so far and is not a Keras object already known here: what it holds is decided
         after the traversal (`param_keras_object`)."""
-        if not isinstance(node, cst.Name) or node.value == "self" or node.value in self._comprehension_names:
+        if not isinstance(node, cst.Name) or node.value == "self" or self._comprehension_variable(node.value):
             return None
         func = self.current_function
         while func is not None:
             if node.value in func.rebound or (func, node.value) in self._keras_names:
                 return None
             if node.value in func.params:
-                if func.cls is not None and func.params[0] == node.value and not _is_staticmethod(func.node):
-                    return None
-                return func, node.value
+                return None if _is_self_param(func, node.value) else (func, node.value)
             if node.value in func.bound:
                 return None
             func = func.parent
@@ -1053,7 +1051,7 @@ class Analysis:
                 if value.func.value in self.module_functions:
                     return None
                 continue
-            if isinstance(value, (cst.Lambda, cst.BaseNumber, cst.BaseString, cst.List, cst.Dict, cst.Tuple)):
+            if isinstance(value, _NEVER_KERAS):
                 return None
             if isinstance(value, cst.Name) and (value.value in self.module_functions or value.value in self.classes):
                 return None  # self.act = gelu (a function of this module), self.factory = SomeClass
@@ -1149,8 +1147,7 @@ class Analysis:
                 if node.value in func.tensor_names:
                     return func.tensor_names[node.value]
                 if node.value in func.params:
-                    is_self = func.cls is not None and func.params[0] == node.value and not _is_staticmethod(func.node)
-                    return None if is_self else frozenset({(func, node.value)})
+                    return None if _is_self_param(func, node.value) else frozenset({(func, node.value)})
                 func = func.parent
             return None
         if isinstance(node, cst.Call):
@@ -1425,6 +1422,11 @@ def _string_value(node) -> str | None:
     if isinstance(node, cst.SimpleString):
         return node.evaluated_value if isinstance(node.evaluated_value, str) else None
     return None
+
+
+def _is_self_param(func: FunctionInfo, name: str) -> bool:
+    """`name` is the `self`/`cls` parameter of a method."""
+    return func.cls is not None and bool(func.params) and func.params[0] == name and not _is_staticmethod(func.node)
 
 
 def _is_staticmethod(node: cst.FunctionDef | cst.Lambda) -> bool:
