@@ -277,7 +277,19 @@ def removed_table(tf_tree: dict) -> dict:
             entries[old]["members_only"] = True  # the module itself can be read (a lazy loader)
         if how in ("members", "keras2"):
             entries[old]["keras2"] = True  # works when tf.keras is legacy Keras 2 (TF_USE_LEGACY_KERAS=1)
+    for old, entry in entries.items():
+        # The first release in which the name fails: TF 2.16 dropped tf.estimator and made tf.keras Keras 3
+        # (the compat.v1 APIs that need Keras 2); every other entry is a TF1 name, gone since TF 2.0.
+        entry["since"] = "2.16" if entry.get("keras2") or "estimator" in old.split(".") else "2.0"
     return entries
+
+
+def compat_v2_differences(tf_module) -> dict:
+    """`tf.compat.v2` is `tf` but for a few names: {"extra": names only compat.v2 has (enable_v2_behavior),
+    "missing": names it lacks}."""
+    v2 = tf_module.compat.v2
+    public = lambda module: {n for n in dir(module) if not n.startswith("_")}  # noqa: E731
+    return {"extra": sorted(public(v2) - public(tf_module)), "missing": sorted(public(tf_module) - public(v2))}
 
 
 def main() -> int:
@@ -296,8 +308,10 @@ def main() -> int:
         tables[name] = modules
     versions = {"tensorflow": tf.__version__, "keras": keras.__version__, "tf_keras": tf_keras.__version__}
     for name, modules in tables.items():
-        (DATA / name).write_text(json.dumps({"versions": versions, "modules": modules}, sort_keys=True,
-                                            separators=(",", ":")) + "\n", encoding="utf-8")
+        data = {"versions": versions, "modules": modules}
+        if name == "api_tensorflow.json":
+            data["compat_v2"] = compat_v2_differences(tf_module)
+        (DATA / name).write_text(json.dumps(data, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
         print(f"wrote {name}: {len(modules)} modules, {count(modules)} names")
     tf_tree = tables["api_tensorflow.json"]
     removed = removed_table(tf_tree)

@@ -404,6 +404,12 @@ class Analysis:
         # `tf.keras` is legacy Keras 2 here: the configuration says so (set by the engine), or the module sets
         # TF_USE_LEGACY_KERAS=1 before it imports TensorFlow.
         self.tf_keras_target = _sets_legacy_keras(module)
+        # The project's target (set by the engine): `keras` is Keras 2 there, its own top-level packages, the
+        # newest TensorFlow it allows.
+        self.keras2_target = False
+        self.first_party: frozenset = frozenset()
+        self.tf_newest: tuple = (99, 0)
+        self._api_view = None
 
     # -- module prescan (cheap: top-level statements only) --
 
@@ -1026,12 +1032,17 @@ class Analysis:
     def _module_keras_flavour(self) -> str | None:
         """The Keras a module without other evidence works with: tf_keras if it imports it or asks for it,
         Keras 3 if it imports keras or TensorFlow, None if it imports both flavours or neither."""
-        quals = set(self.module_imports.values())
-        legacy = any(q == "tf_keras" or q.startswith("tf_keras.") for q in quals)
-        current = any(q.split(".")[0] in ("keras", "tensorflow") for q in quals)
-        if (legacy and current and not self.tf_keras_target) or not (legacy or current):
-            return None  # both flavours, or a Keras reached through another package's wrapper
-        return "tf_keras" if legacy or self.tf_keras_target else "keras3"
+        flavours = set()
+        for qual in self.module_imports.values():
+            root = qual.split(".")[0]
+            if root == "tf_keras":
+                flavours.add("tf_keras")
+            elif root == "keras":
+                flavours.add("tf_keras" if self.keras2_target else "keras3")
+            elif root == "tensorflow":
+                flavours.add("tf_keras" if self.tf_keras_target else "keras3")
+        # both flavours, or a Keras reached through another package's wrapper: unknown
+        return flavours.pop() if len(flavours) == 1 else None
 
     def self_attribute_classes(self, cls: ClassInfo, attr: str) -> set | None:
         """What `self.<attr>` holds in a class of this module, from its assignments in the class's methods:
@@ -1352,15 +1363,40 @@ class Analysis:
                     return True
         return False
 
+    @property
+    def api_view(self):
+        """How this module's names are judged against the API tables (see api.ApiView)."""
+        if self._api_view is None:
+            from tflint_notes.api import ApiView
+
+            self._api_view = ApiView(self.tf_keras_target, self.keras2_target, self.tf_newest, self.first_party)
+        return self._api_view
+
     def keras_flavour(self, qualname: str) -> str:
-        """"tf_keras" (legacy Keras 2) or "keras3" for a qualified Keras name: `keras.*` is Keras 3,
-        `tf_keras.*` Keras 2, `tf.keras.*` is Keras 3 in TF 2.21 unless the module or the configuration
-        asks for legacy Keras (`tf_keras_target`)."""
+        """"tf_keras" (legacy Keras 2) or "keras3" for a qualified Keras name: `keras.*` is Keras 3 unless the
+        project's `keras` is Keras 2 (`keras2_target`), `tf_keras.*` Keras 2, `tf.keras.*` is Keras 3 in TF 2.21
+        unless the module, the project or the configuration asks for legacy Keras (`tf_keras_target`)."""
         if qualname.startswith(("tf_keras.", "tensorflow.python.keras.")):
             return "tf_keras"
         if qualname.startswith(("tensorflow.keras.", "tensorflow.compat.")):
             return "tf_keras" if self.tf_keras_target else "keras3"
+        if qualname.startswith("keras.") and self.keras2_target:
+            return "tf_keras"
         return "keras3"
+
+    def runs_only_in_graph_mode(self, func: "FunctionInfo | None") -> bool:
+        """A TF1-only test: the function, an enclosing one or its class is decorated `run_v1_only`,
+        `deprecated_graph_mode_only`, `run_deprecated_v1` or `skipIf(<executing eagerly>, ...)`, or it skips
+        itself when eager (`if tf.executing_eagerly(): self.skipTest(...)` / `return`)."""
+        while func is not None:
+            node = func.node
+            if isinstance(node, cst.FunctionDef) and (_tf1_only_decorated(node) or _skips_when_eager(node)):
+                return True
+            owner = func.cls
+            if owner is not None and _tf1_only_decorated(owner.node):
+                return True
+            func = func.parent
+        return False
 
     def class_keras_flavour(self, cls: ClassInfo) -> str | None:
         """The Keras flavour a Layer/Model class is built on, from its bases (through local classes)."""
@@ -1384,6 +1420,54 @@ class Analysis:
 
 
 _TRUE_STRINGS = ("1", "true", "True", "TRUE", "yes")
+# TensorFlow's test decorators for tests that only run in TF1 graph mode.
+_TF1_ONLY_DECORATORS = frozenset({"run_v1_only", "deprecated_graph_mode_only", "run_deprecated_v1",
+                                  "run_all_in_deprecated_graph_mode_only", "graph_mode_only"})
+
+
+def _mentions_executing_eagerly(node: cst.CSTNode) -> bool:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Name) and current.value == "executing_eagerly":
+            return True
+        if isinstance(current, cst.Attribute) and current.attr.value == "executing_eagerly":
+            return True
+        if isinstance(current, cst.UnaryOperation):
+            continue  # `if not tf.executing_eagerly(): skip` skips graph mode: the test is eager
+        stack.extend(current.children)
+    return False
+
+
+def _tf1_only_decorated(node: cst.FunctionDef | cst.ClassDef) -> bool:
+    for decorator in node.decorators:
+        expr = decorator.decorator
+        call = expr if isinstance(expr, cst.Call) else None
+        func = call.func if call is not None else expr
+        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        if name in _TF1_ONLY_DECORATORS:
+            return True
+        if name == "skipIf" and call is not None and call.args and _mentions_executing_eagerly(call.args[0].value):
+            return True
+    return False
+
+
+def _skips_when_eager(node: cst.FunctionDef) -> bool:
+    """`if tf.executing_eagerly(): self.skipTest(...)` (or `return`) among the first statements."""
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    for stmt in body[:4]:
+        if isinstance(stmt, cst.If) and _mentions_executing_eagerly(stmt.test):
+            inner = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else stmt.body.body
+            for part in inner:
+                small = part.body if isinstance(part, cst.SimpleStatementLine) else [part]
+                for item in small:
+                    if isinstance(item, cst.Return):
+                        return True
+                    if isinstance(item, cst.Raise) or (
+                            isinstance(item, cst.Expr) and isinstance(item.value, cst.Call)
+                            and isinstance(item.value.func, cst.Attribute) and item.value.func.attr.value == "skipTest"):
+                        return True
+    return False
 
 
 def _sets_legacy_keras(module: cst.Module) -> bool:

@@ -64,19 +64,57 @@ def table(root: str) -> ApiTable:
 
 
 @functools.lru_cache(maxsize=1)
+def compat_v2_extra() -> frozenset:
+    """Names `tf.compat.v2` has and `tf` lacks (`enable_v2_behavior`)."""
+    return frozenset(_load("api_tensorflow.json").get("compat_v2", {}).get("extra", ()))
+
+
+@functools.lru_cache(maxsize=1)
 def tf_removed() -> dict:
-    """{"tf.log": {"to": "tf.math.log", "how": "rename"|"changed"|"compat"|"manual", "message": ...}}"""
+    """{"tf.log": {"to": "tf.math.log", "how": "rename"|"changed"|"compat"|"manual", "since": "2.0", ...}}:
+    `since` is the first TensorFlow release in which the name fails."""
     return _load("tf_removed.json")["removed"]
 
 
-def split(qualname: str, legacy_tf_keras: bool = False) -> tuple[str, tuple[str, ...]] | None:
+@dataclass(frozen=True)
+class ApiView:
+    """How a module's names are judged against the tables: what `tf.keras` and `keras` are, the newest
+    TensorFlow the project allows, and the project's own top-level packages (never judged, even when one is
+    called `keras` or `tf_keras`)."""
+
+    legacy_tf_keras: bool = False  # `tf.keras` is legacy Keras 2
+    keras2: bool = False  # `keras` is Keras 2: its names are not judged against Keras 3's tables
+    tf_newest: tuple = (99, 0)
+    first_party: frozenset = frozenset()
+
+
+_VIEWS = {False: ApiView(False), True: ApiView(True)}
+
+
+def view_of(legacy: "bool | ApiView") -> ApiView:
+    return legacy if isinstance(legacy, ApiView) else _VIEWS[bool(legacy)]
+
+
+def release(text: str) -> tuple[int, int]:
+    major, minor = text.split(".")[:2]
+    return int(major), int(minor)
+
+
+def split(qualname: str, legacy_tf_keras: "bool | ApiView" = False) -> tuple[str, tuple[str, ...]] | None:
     """(table root, parts) for a qualified name under TensorFlow or Keras; None for names the tables do not
-    describe (private modules, other packages).  `tf.keras` is TF's Keras 3 package unless the file targets
-    legacy Keras (`legacy_tf_keras`), and `tf.compat.v1.keras` is the same package."""
+    describe (private modules, other packages, the project's own packages, `keras` when it is Keras 2).
+    `tf.keras` is TF's Keras 3 package unless the file targets legacy Keras (`legacy_tf_keras`, a bool or an
+    ApiView), and `tf.compat.v1.keras` is the same package."""
     if qualname.startswith(_PRIVATE):
         return None
+    view = view_of(legacy_tf_keras)
+    legacy_tf_keras = view.legacy_tf_keras
     parts = tuple(qualname.split("."))
     root = parts[0]
+    if root in view.first_party or (root == "keras" and view.keras2):
+        return None
+    if root == "tensorflow" and view.tf_newest < (2, 0):
+        return None  # TF1 code: the tables describe TF 2
     if root == "tensorflow":
         rest = parts[1:]
         while rest[:2] == ("compat", "v2"):  # tf.compat.v2 is tf (and so is tf.compat.v2.compat.v2)

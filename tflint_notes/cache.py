@@ -40,25 +40,27 @@ class ResultCache:
         self.salt = f"{__version__}\0{_installation_stamp()}\0{salt}".encode()
         self._ready = False
 
-    def _key(self, text: str) -> str:
+    def _key(self, text: str, scope: str = "") -> str:
+        """`scope`: what else the result depends on (the project's target and own packages)."""
         digest = hashlib.blake2b(self.salt, digest_size=20)
+        digest.update(scope.encode("utf-8", "surrogatepass") + b"\0")
         digest.update(text.encode("utf-8", "surrogatepass"))
         return digest.hexdigest()
 
     def _path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.json"
 
-    def get(self, text: str):
+    def get(self, text: str, scope: str = ""):
         """(diagnostics, suppressed) for this exact text, or None."""
         try:
-            with open(self._path(self._key(text)), encoding="utf-8") as handle:
+            with open(self._path(self._key(text, scope)), encoding="utf-8") as handle:
                 data = json.load(handle)
             return [_diag_from(row) for row in data["d"]], data["s"]
         except (OSError, ValueError, KeyError, TypeError, IndexError):
             return None
 
-    def put(self, text: str, diagnostics: list[Diagnostic], suppressed: int) -> None:
-        path = self._path(self._key(text))
+    def put(self, text: str, diagnostics: list[Diagnostic], suppressed: int, scope: str = "") -> None:
+        path = self._path(self._key(text, scope))
         try:
             if not self._ready:
                 self._prepare()

@@ -17,6 +17,8 @@ from tflint_notes.docs import rule_doc
 from tflint_notes.documents import load_document
 from tflint_notes.engine import InternalError, Linter, ParseError, fix_text
 from tflint_notes.output import FORMATS, WRITERS, FileResult, use_colour
+from tflint_notes.project import Project, store_for
+from tflint_notes.project.target import valid_tensorflow_setting
 from tflint_notes.results import Diagnostic
 from tflint_notes.rule import all_rules
 from tflint_notes.source import SourceError, read_bytes, write_atomically_bytes
@@ -72,8 +74,16 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--cache-dir", metavar="DIR", help=f"where to keep the result cache (default: "
                                                           f"{DEFAULT_DIR_NAME}/ next to the configuration)")
         p.add_argument("--keras", choices=("keras3", "tf_keras"),
-                       help="what `tf.keras` is in the checked code: TF 2.21's Keras 3 (default) or legacy tf_keras "
-                            "(TF_USE_LEGACY_KERAS=1); overrides the configuration's `keras`")
+                       help="what `tf.keras` is in the checked code: Keras 3 or legacy tf_keras (TF_USE_LEGACY_KERAS=1); "
+                            "overrides the configuration's `keras` and what each project declares")
+        p.add_argument("--target-tensorflow", metavar="VERSION",
+                       help="check against this TensorFlow (\"2.15\", or a specifier set \">=2.13,<2.16\"); overrides "
+                            "the configuration's `target-tensorflow` and what each project declares")
+        p.add_argument("--show-target", action="store_true",
+                       help="print, per project, the TensorFlow/Keras the files are checked against and where that "
+                            "came from, then exit")
+        p.add_argument("-v", "--verbose", action="store_true",
+                       help="also warn on stderr about project files that could not be read")
 
     check = sub.add_parser("check", help="report problems (writes nothing)")
     common(check)
@@ -157,6 +167,11 @@ def _settings(args) -> Settings:
         settings.unsafe_fixes = args.unsafe_fixes
     if getattr(args, "keras", None):
         settings.keras = args.keras
+    if getattr(args, "target_tensorflow", None):
+        if not valid_tensorflow_setting(args.target_tensorflow):
+            raise ConfigError(f"--target-tensorflow: expected a TensorFlow version such as 2.15 or a specifier set "
+                              f"such as '>=2.13,<2.16', got {args.target_tensorflow!r}")
+        settings.target_tensorflow = args.target_tensorflow
     return settings
 
 
@@ -198,6 +213,9 @@ class _FilteredLinter:
         self._linter = linter
         self._ignored = ignored
         self._fixable = fixable
+
+    def target_for(self, project):
+        return self._linter.target_for(project)
 
     def lint(self, text: str, **kwargs):
         result = self._linter.lint(text, **kwargs)
@@ -247,11 +265,20 @@ _WORKER_LINTER: dict = {}
 
 
 def _linter_for(job: Job) -> Linter:
-    key = (tuple(job.settings.enabled_codes()), job.cache_dir, job.settings.keras)
+    settings = job.settings
+    key = (tuple(settings.enabled_codes()), job.cache_dir, settings.keras, settings.target_tensorflow)
     linter = _WORKER_LINTER.get(key)
     if linter is None:
-        linter = _WORKER_LINTER[key] = Linter(key[0], cache_dir=job.cache_dir, keras=job.settings.keras)
+        linter = _WORKER_LINTER[key] = Linter(key[0], cache_dir=job.cache_dir, keras=settings.keras,
+                                              target_tensorflow=settings.target_tensorflow,
+                                              settings_source=settings.source or "the command line")
     return linter
+
+
+def project_of(path: str, job: Job) -> Project:
+    """The project a file belongs to (for `-`, the project of --stdin-filename, else of the working directory)."""
+    name = (job.stdin_filename or "-") if path == "-" else path
+    return store_for(job.cache_dir).for_path(name)
 
 
 def process_file(path: str, job: Job) -> Outcome:
@@ -264,12 +291,14 @@ def process_file(path: str, job: Job) -> Outcome:
     ignore_path = (job.stdin_filename or path) if path == "-" else path
     view = _FilteredLinter(_linter_for(job), settings.ignored_for(ignore_path), settings.is_fixable)
     result = FileResult(shown, document)
+    project = project_of(path, job)
+    result.target = view.target_for(project)[1]
     outcome = Outcome(result, [])
     try:
         if job.command == "fix":
-            internal = _fix_document(job, view, path, document, outcome)
+            internal = _fix_document(job, view, path, document, outcome, project)
         else:
-            linted = view.lint(document.text)
+            linted = view.lint(document.text, project=project)
             result.diagnostics, internal = linted.diagnostics, linted.internal_errors
         for error in internal:
             outcome.errors.append(FileResult(shown, error=error.describe()))
@@ -327,6 +356,39 @@ def _cache_dir(args, settings: Settings) -> str | None:
     return str((settings.root / DEFAULT_DIR_NAME).resolve())
 
 
+def _show_targets(files: list[str], job: Job, out) -> None:
+    """`--show-target`: each project's target, where it came from, and what could not be read."""
+    linter = _linter_for(job)
+    projects: dict = {}
+    for path in files:
+        project = project_of(path, job)
+        projects.setdefault(project.root, [project, 0])[1] += 1
+    for root, (project, count) in sorted(projects.items(), key=lambda kv: kv[0] or ""):
+        target = linter.target_for(project)[1]
+        out.write(f"{root or '(no project files found)'}: {count} file(s)\n")
+        out.write(f"  TensorFlow {target.tensorflow_text()}: {target.tensorflow_why}\n")
+        tf_keras = "Keras 2 (legacy)" if target.tf_keras else "Keras 3"
+        out.write(f"  tf.keras: {tf_keras} ({target.tf_keras_why or 'default'})\n")
+        out.write(f"  keras: {'Keras 2' if target.keras2 else 'Keras 3'} ({target.keras_why or 'default'})\n")
+        if project.first_party:
+            out.write(f"  own packages (not checked against the TF/Keras API): {', '.join(sorted(project.first_party))}\n")
+        if project.sources:
+            out.write(f"  read: {', '.join(project.sources)}\n")
+        for note in target.notes:
+            out.write(f"  not read / fallback: {note}\n")
+
+
+def _warn_unreadable(files: list[str], job: Job) -> None:
+    seen = set()
+    for path in files:
+        project = project_of(path, job)
+        if project.root in seen:
+            continue
+        seen.add(project.root)
+        for note in project.target.notes:
+            print(f"tflint-notes: warning: {project.root}: {note}", file=sys.stderr)
+
+
 def _run(args, settings: Settings) -> int:
     totals = Totals()
     errors: list[FileResult] = []
@@ -334,6 +396,13 @@ def _run(args, settings: Settings) -> int:
     fixing = args.command == "fix"
     job = Job(args.command, bool(getattr(args, "diff", False)), args.stdin_filename, settings,
               _cache_dir(args, settings))
+    if args.show_target:
+        for error in errors:
+            print(f"{error.path}: error: {error.error}", file=sys.stderr)
+        _show_targets(files, job, sys.stdout)
+        return EXIT_ERROR if errors else EXIT_CLEAN
+    if args.verbose:
+        _warn_unreadable(files, job)
     results: list[FileResult] = []
     progress = _Progress(len(files))
     stdin_only = files == ["-"]
@@ -383,9 +452,10 @@ def _run(args, settings: Settings) -> int:
     return EXIT_FINDINGS if totals.findings else EXIT_CLEAN
 
 
-def _fix_document(job: Job, linter, path, document, outcome: Outcome):
+def _fix_document(job: Job, linter, path, document, outcome: Outcome, project: Project):
     result = outcome.result
-    fixed = fix_text(linter, document.text, unsafe=bool(job.settings.unsafe_fixes), check=getattr(document, "check", None))
+    fixed = fix_text(linter, document.text, unsafe=bool(job.settings.unsafe_fixes), check=getattr(document, "check", None),
+                     project=project)
     for diag, why in fixed.dropped:
         start = document.location(diag.line, diag.column)
         cell = f"cell {start.cell}:" if start.cell is not None else ""

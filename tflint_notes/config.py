@@ -9,6 +9,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tflint_notes.project.target import valid_tensorflow_setting
 from tflint_notes.rule import all_rules
 
 TABLE = "tflint-notes"
@@ -18,7 +19,7 @@ DEFAULT_EXCLUDE = (
 )
 _SELECTOR = re.compile(r"^TFN\d{0,3}$")
 _KEYS = {"select", "extend-select", "ignore", "extend-ignore", "exclude", "extend-exclude", "per-file-ignores",
-         "unsafe-fixes", "fixable", "unfixable", "cache-dir", "keras"}
+         "unsafe-fixes", "fixable", "unfixable", "cache-dir", "keras", "target-tensorflow"}
 KERAS_TARGETS = ("keras3", "tf_keras")
 
 
@@ -37,7 +38,10 @@ class Settings:
     fixable: list[str] | None = None  # None: every rule's fixes may be applied
     unfixable: list[str] = field(default_factory=list)
     cache_dir: str | None = None
-    keras: str = "keras3"  # what `tf.keras` is: TF 2.21's Keras 3 ("keras3") or legacy Keras 2 ("tf_keras")
+    # What `tf.keras` is: Keras 3 ("keras3") or legacy Keras 2 ("tf_keras"); None: as each project declares.
+    keras: str | None = None
+    # The TensorFlow to check against ("2.15" or a specifier set); None: as each project declares.
+    target_tensorflow: str | None = None
     root: Path = field(default_factory=Path.cwd)  # paths in the config are relative to this
     source: str | None = None  # the pyproject.toml it came from
 
@@ -194,6 +198,12 @@ def load(config_path: Path | None) -> Settings:
             raise ConfigError(f"{where}: [tool.{TABLE}] keras must be one of {', '.join(map(repr, KERAS_TARGETS))}, "
                               f"got {table['keras']!r}")
         settings.keras = table["keras"]
+    if "target-tensorflow" in table:
+        value = table["target-tensorflow"]
+        if not isinstance(value, str) or not valid_tensorflow_setting(value):
+            raise ConfigError(f"{where}: [tool.{TABLE}] target-tensorflow must be a TensorFlow version such as "
+                              f"\"2.15\" or a specifier set such as \">=2.13,<2.16\", got {value!r}")
+        settings.target_tensorflow = value
     pfi = table.get("per-file-ignores", {})
     if not isinstance(pfi, dict):
         raise ConfigError(f"{where}: [tool.{TABLE}] per-file-ignores must be a table of glob = [codes]")

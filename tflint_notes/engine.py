@@ -21,6 +21,8 @@ from tflint_notes.cstwalk import child_fields as _child_fields
 from tflint_notes.cstwalk import contains as _contains
 from tflint_notes.gate import FixGate
 from tflint_notes.noqa import NoqaIndex
+from tflint_notes.project import NO_PROJECT, Project, Target
+from tflint_notes.project.target import override
 from tflint_notes.results import Diagnostic, Edit, Fix
 from tflint_notes.rule import Candidate, PendingFix, Rule, all_rules
 from tflint_notes.screen import FileFacts
@@ -348,37 +350,61 @@ def _walk(module: cst.Module, ctx: Analysis, rules: list[Rule], visits: dict, le
 
 
 class Linter:
-    def __init__(self, codes: Iterable[str], cache_dir=None, *, screen: bool = True, keras: str = "keras3"):
+    def __init__(self, codes: Iterable[str], cache_dir=None, *, screen: bool = True, keras: str | None = None,
+                 target_tensorflow: str | None = None, settings_source: str = "the configuration"):
         self.rules = RuleSet(codes)
         self.screen = screen  # False: parse every triggered file (tests compare both ways)
-        self.legacy_keras = keras == "tf_keras"  # `tf.keras` is legacy Keras 2 (configuration `keras`)
+        # The configuration's word on the target (`keras`, `target-tensorflow`): it overrides what a project
+        # declares.  None: inferred per project.
+        self.keras = keras
+        self.target_tensorflow = target_tensorflow
+        self.settings_source = settings_source
+        self._targets: dict = {}
         self.cache = None
         if cache_dir is not None:
             from tflint_notes.cache import ResultCache
 
-            key = ",".join(cls.code for cls in self.rules.rule_classes) + (";tf_keras" if self.legacy_keras else "")
+            key = ",".join(cls.code for cls in self.rules.rule_classes)
             self.cache = ResultCache(cache_dir, key)
 
-    def lint(self, text: str, *, apply_noqa: bool = True, tree: ast.Module | None = None) -> LintResult:
+    def target_for(self, project: Project | None) -> tuple[Project, Target]:
+        """The project (NO_PROJECT for None) and its target with the configuration applied."""
+        project = project if project is not None else NO_PROJECT
+        key = project.fingerprint()
+        target = self._targets.get(key)
+        if target is None:
+            target = self._targets[key] = override(project.target, self.target_tensorflow, self.keras,
+                                                   self.settings_source)
+        return project, target
+
+    def lint(self, text: str, *, apply_noqa: bool = True, tree: ast.Module | None = None,
+             project: Project | None = None) -> LintResult:
         """Diagnostics for one decoded source text (raises ParseError).  `tree`: its CPython AST, if
-        the caller has it (flake8 does)."""
+        the caller has it (flake8 does).  `project`: the project the text belongs to (its target and its own
+        packages); None: no project, the newest TensorFlow the tables describe."""
         if not any(word in text for word in PREFILTER):
             return LintResult()
         active = self.rules.active_for(text)
         if not active:
             return LintResult()
-        cached = self.cache.get(text) if self.cache is not None else None
+        project, target = self.target_for(project)
+        active = tuple(cls for cls in active if cls.fails_from is None or target.fails_from(cls.fails_from))
+        if not active:
+            return LintResult()
+        scope = f"{target.fingerprint()};{','.join(sorted(project.first_party))}"
+        cached = self.cache.get(text, scope) if self.cache is not None else None
         if cached is None:
-            raw = self._lint_raw(text, active, tree)
+            raw = self._lint_raw(text, active, tree, project, target)
             if self.cache is not None and not raw.internal_errors:
-                self.cache.put(text, raw.diagnostics, 0)
+                self.cache.put(text, raw.diagnostics, 0, scope)
         else:
             raw = LintResult(cached[0])
         if not apply_noqa or not raw.diagnostics:
             return raw
         return _apply_noqa(text, raw)
 
-    def _lint_raw(self, text: str, active, tree: ast.Module | None = None) -> LintResult:
+    def _lint_raw(self, text: str, active, tree: ast.Module | None = None, project: Project = NO_PROJECT,
+                  target: Target | None = None) -> LintResult:
         """All diagnostics, `# noqa` not yet applied (that is what the cache stores)."""
         if tree is None:
             tree = compile_tree(text)
@@ -389,7 +415,7 @@ class Linter:
         module, statement_lines = parse_with_lines(text, tree)
         failures: list[InternalError] = []
         try:
-            candidates = self._run(module, active, failures)
+            candidates = self._run(module, active, failures, project, target or project.target)
         except RecursionError:
             raise ParseError("nesting too deep to analyse") from None
         result = LintResult(internal_errors=failures)
@@ -398,12 +424,16 @@ class Linter:
         result.diagnostics = self._to_diagnostics(text, module, statement_lines, candidates, failures)
         return result
 
-    def _run(self, module: cst.Module, active: tuple[type[Rule], ...], failures: list) -> list[Candidate]:
+    def _run(self, module: cst.Module, active: tuple[type[Rule], ...], failures: list, project: Project,
+             target: Target) -> list[Candidate]:
         """One traversal with every active rule.  A rule that raises is dropped, reported as an internal
         error, and the traversal is redone without it (the normal path pays nothing for this)."""
         while True:
             ctx = Analysis(module)
-            ctx.tf_keras_target = self.legacy_keras or ctx.tf_keras_target
+            ctx.tf_keras_target = target.tf_keras or ctx.tf_keras_target
+            ctx.keras2_target = target.keras2
+            ctx.tf_newest = target.tf_newest
+            ctx.first_party = project.first_party
             sink: list[Candidate] = []
             rules = [cls(ctx, sink) for cls in active]
             visits, leaves = self.rules.dispatch(active)
@@ -728,7 +758,7 @@ def apply_edits(text: str, fixes: list[Fix]) -> tuple[str, list[int]]:
     return text, sorted(applied)
 
 
-def fix_text(linter: Linter, text: str, *, unsafe: bool = False, check=None) -> FixOutcome:
+def fix_text(linter: Linter, text: str, *, unsafe: bool = False, check=None, project: Project | None = None) -> FixOutcome:
     """Apply fixes, re-lint and repeat until nothing changes (bounded).
 
     Every round's result passes the fix gate (gate.py): it compiles and reads no module name that
@@ -739,7 +769,7 @@ def fix_text(linter: Linter, text: str, *, unsafe: bool = False, check=None) -> 
     rejected: set = set()
     last = None  # the lint of the text as it is now (a file with nothing to fix is linted once)
     for _ in range(MAX_FIX_ROUNDS):
-        last = outcome._note(linter.lint(outcome.text))
+        last = outcome._note(linter.lint(outcome.text, project=project))
         diagnostics = last.diagnostics
         fixable = [d for d in diagnostics if d.fix is not None and (d.fix.safe or unsafe)
                    and _signature(outcome.text, d) not in rejected]
@@ -766,7 +796,7 @@ def fix_text(linter: Linter, text: str, *, unsafe: bool = False, check=None) -> 
         outcome.applied.extend(fixable[i] for i in applied)
         outcome.text = new_text
         last = None
-    final = (last if last is not None else outcome._note(linter.lint(outcome.text))).diagnostics
+    final = (last if last is not None else outcome._note(linter.lint(outcome.text, project=project))).diagnostics
     outcome.remaining = final
     outcome.withheld_unsafe = sum(1 for d in final if d.fix is not None and not d.fix.safe and not unsafe)
     return outcome

@@ -9,6 +9,8 @@ from typing import Iterator
 from tflint_notes import __version__
 from tflint_notes.cache import DEFAULT_DIR_NAME
 from tflint_notes.engine import InternalError, Linter, ParseError
+from tflint_notes.project import store_for
+from tflint_notes.project.target import valid_tensorflow_setting
 from tflint_notes.rule import all_rules
 
 
@@ -19,7 +21,8 @@ class TFLintNotesChecker:
     _enabled_off_by_default: tuple = ()
 
     _cache_dir: str | None = None
-    _keras: str = "keras3"
+    _keras: str | None = None
+    _target_tensorflow: str | None = None
 
     @staticmethod
     def add_options(parser) -> None:
@@ -28,8 +31,13 @@ class TFLintNotesChecker:
             help="enable tflint-notes rules that are off by default, e.g. TFN901 (flake8's --select cannot: "
                  "it only filters what plugins report)")
         parser.add_option(
-            "--tflint-notes-keras", default="keras3", parse_from_config=True, choices=("keras3", "tf_keras"),
-            help="what `tf.keras` is in the checked code: keras3 (TF 2.21's default) or tf_keras (legacy Keras 2)")
+            "--tflint-notes-keras", default="", parse_from_config=True, choices=("", "keras3", "tf_keras"),
+            help="what `tf.keras` is in the checked code: keras3 or tf_keras (legacy Keras 2); default: as the "
+                 "file's project declares (its requirements, TF_USE_LEGACY_KERAS)")
+        parser.add_option(
+            "--tflint-notes-target-tensorflow", default="", parse_from_config=True,
+            help="check against this TensorFlow (2.15, or a specifier set >=2.13,<2.16); default: as the file's "
+                 "project declares")
         parser.add_option(
             "--tflint-notes-cache-dir", default=DEFAULT_DIR_NAME, parse_from_config=True,
             help=f"tflint-notes result cache directory (default: {DEFAULT_DIR_NAME}); '' disables it")
@@ -41,30 +49,39 @@ class TFLintNotesChecker:
         if os.environ.get("TFLINT_NOTES_NO_CACHE"):
             cache = None
         cache = os.path.abspath(cache) if cache else None
-        keras = getattr(options, "tflint_notes_keras", "keras3")
-        if wanted != cls._enabled_off_by_default or cache != cls._cache_dir or keras != cls._keras:
+        keras = getattr(options, "tflint_notes_keras", "") or None
+        target = (getattr(options, "tflint_notes_target_tensorflow", "") or "").strip() or None
+        if target is not None and not valid_tensorflow_setting(target):
+            raise ValueError(f"--tflint-notes-target-tensorflow: expected a TensorFlow version such as 2.15 or a "
+                             f"specifier set such as '>=2.13,<2.16', got {target!r}")
+        if (wanted != cls._enabled_off_by_default or cache != cls._cache_dir or keras != cls._keras
+                or target != cls._target_tensorflow):
             cls._enabled_off_by_default = wanted
             cls._cache_dir = cache
             cls._keras = keras
+            cls._target_tensorflow = target
             cls._linter = None
 
-    def __init__(self, tree: ast.AST, lines: list[str]):
+    def __init__(self, tree: ast.AST, lines: list[str], filename: str = "-"):
         self._tree = tree  # flake8 parsed the file already: the rules' screens reuse its AST
         self._lines = lines
+        self._filename = filename
 
     @classmethod
     def linter(cls) -> Linter:
         if cls._linter is None:
             cls._linter = Linter([code for code, rule in all_rules().items()
                                   if rule.default_enabled or code in cls._enabled_off_by_default],
-                                 cache_dir=cls._cache_dir, keras=cls._keras)
+                                 cache_dir=cls._cache_dir, keras=cls._keras, target_tensorflow=cls._target_tensorflow,
+                                 settings_source="flake8 options")
         return cls._linter
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         text = "".join(self._lines)
         try:
             tree = self._tree if isinstance(self._tree, ast.Module) else None
-            result = self.linter().lint(text, apply_noqa=False, tree=tree)
+            project = store_for(self._cache_dir).for_path(self._filename if self._filename not in ("-", "stdin") else None)
+            result = self.linter().lint(text, apply_noqa=False, tree=tree, project=project)
         except ParseError:
             return  # flake8 reports syntax errors itself (E999)
         except InternalError as exc:

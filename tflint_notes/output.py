@@ -24,6 +24,7 @@ class FileResult:
     applied: list[Diagnostic] = field(default_factory=list)  # fixes applied (for --show-fixes)
     error: str | None = None
     error_at: str = ""  # ":cell 2:3:1" where an error was found, if known
+    target: object | None = None  # the project.Target the file was checked against
 
 
 def display_location(result: FileResult, diag: Diagnostic) -> tuple[Location, Location]:
@@ -105,6 +106,7 @@ def write_json(results: list[FileResult], out: TextIO, colour: bool = False) -> 
                 "location": {"row": start.line, "column": start.column + 1},
                 "end_location": {"row": end.line, "column": end.column + 1},
                 "fix": fix, "url": DOCS_URL.format(code=diag.code),
+                "target": result.target.as_dict() if result.target is not None else None,
             })
     json.dump(items, out, indent=2)
     out.write("\n")
@@ -158,8 +160,13 @@ def sarif_document(results: list[FileResult]) -> dict:
                 "message": {"text": diag.message},
                 "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri}, "region": region}}],
             }
+            properties = {}
             if start.cell is not None:
-                item["properties"] = {"cell": start.cell}
+                properties["cell"] = start.cell
+            if result.target is not None:
+                properties["target"] = result.target.as_dict()
+            if properties:
+                item["properties"] = properties
             if diag.fix is not None and getattr(result.document, "kind", "") == "python":
                 replacements = []
                 for edit in _edits_json(result, diag):

@@ -82,6 +82,9 @@ class Rule:
     #: For a broad opt-in rule (TFN9xx): the default rule it widens.  Where both report the same node,
     #: only the default one is kept.
     narrows: ClassVar[str] = ""
+    #: The first TensorFlow release (major, minor) in which the flagged code fails: the rule does not run on
+    #: projects whose every allowed TensorFlow is older (TF1 keywords fail from 2.0).  None: any release.
+    fails_from: ClassVar["tuple[int, int] | None"] = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

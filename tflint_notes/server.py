@@ -24,12 +24,22 @@ from tflint_notes.config import ConfigError, Settings, find_pyproject, load
 from tflint_notes.docs import DOCS_URL
 from tflint_notes.documents import bound_names, offset_to_position
 from tflint_notes.engine import InternalError, Linter, ParseError, fix_text
+from tflint_notes.project import ProjectStore
+from tflint_notes.project.declared import ENVIRONMENT_FILE, REQUIREMENT_FILE
+from tflint_notes.project.layout import PROJECT_FILES
 from tflint_notes.results import Diagnostic
 from tflint_notes.source import line_starts, split_lines
 
 FIX_ALL_KIND = "source.fixAll.tflint-notes"
 DEBOUNCE_SECONDS = 0.25
 _NOQA = re.compile(r"# noqa(?::\s?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+
+
+def is_project_file(uri: str) -> bool:
+    """A file the project model reads: its description files, package `__init__.py`s and `conftest.py`."""
+    name = uri.rstrip("/").rsplit("/", 1)[-1]
+    return (name in PROJECT_FILES or name in ("__init__.py", "conftest.py", "METADATA")
+            or bool(REQUIREMENT_FILE.match(name) or ENVIRONMENT_FILE.match(name)))
 
 
 NOTEBOOK_SYNC = types.NotebookDocumentSyncOptions(notebook_selector=[
@@ -123,6 +133,9 @@ class TFLintNotesServer(LanguageServer):
         self._pending: dict[str, asyncio.Task] = {}
         self._settings: dict[str, tuple[float, Settings]] = {}
         self._linters: dict[tuple, Linter] = {}
+        # Project models (target TensorFlow/Keras, own packages): re-read when a file they came from changes,
+        # rebuilt when a project file is saved.
+        self.projects = ProjectStore(revalidate=True)
 
     # -- configuration and linting, shared with the CLI --
 
@@ -145,10 +158,15 @@ class TFLintNotesServer(LanguageServer):
         cache = None
         if not os.environ.get("TFLINT_NOTES_NO_CACHE"):
             cache = str((settings.root / (settings.cache_dir or DEFAULT_DIR_NAME)).resolve())
-        key = (codes, cache, settings.keras)
+        key = (codes, cache, settings.keras, settings.target_tensorflow)
         if key not in self._linters:
-            self._linters[key] = Linter(codes, cache_dir=cache, keras=settings.keras)
+            self._linters[key] = Linter(codes, cache_dir=cache, keras=settings.keras,
+                                        target_tensorflow=settings.target_tensorflow,
+                                        settings_source=settings.source or "the configuration")
         return self._linters[key]
+
+    def project_for(self, path: str):
+        return self.projects.for_path(path if os.path.isabs(path) else None)
 
     def lint(self, uri: str) -> tuple[str, list[Diagnostic], Settings]:
         document = self.workspace.get_text_document(uri)
@@ -156,7 +174,7 @@ class TFLintNotesServer(LanguageServer):
         path = document.path or uri
         settings = self.settings_for(path)
         try:
-            result = self.linter_for(settings).lint(text)
+            result = self.linter_for(settings).lint(text, project=self.project_for(path))
         except (ParseError, InternalError):
             return text, [], settings  # a half-typed line: no TFN diagnostics, no popups
         ignored = settings.ignored_for(path)
@@ -174,7 +192,7 @@ class TFLintNotesServer(LanguageServer):
         settings = self.settings_for(path)
         per_cell: dict[int, list[Diagnostic]] = {index: [] for index in view.cell_uri}
         try:
-            result = self.linter_for(settings).lint(view.text)
+            result = self.linter_for(settings).lint(view.text, project=self.project_for(path))
         except (ParseError, InternalError):
             return per_cell, settings
         ignored = settings.ignored_for(path)
@@ -284,7 +302,14 @@ def build_server() -> TFLintNotesServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: TFLintNotesServer, params: types.DidSaveTextDocumentParams):
+        if is_project_file(params.text_document.uri):
+            ls.projects.invalidate()  # a saved pyproject.toml/requirements.txt/__init__.py may change the target
         ls.schedule(params.text_document.uri, 0)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(ls: TFLintNotesServer, params: types.DidChangeWatchedFilesParams):
+        if any(is_project_file(change.uri) for change in params.changes):
+            ls.projects.invalidate()
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: TFLintNotesServer, params: types.DidCloseTextDocumentParams):
@@ -338,7 +363,8 @@ def build_server() -> TFLintNotesServer:
                     edit=types.WorkspaceEdit(changes={uri: [noqa_edit(lines, diag)]})))
         if want_fix_all and any(d.fix is not None and d.fix.safe for d in diagnostics):
             linter = ls.linter_for(settings)
-            fixed = fix_text(linter, text).text
+            path = ls.workspace.get_text_document(uri).path or uri
+            fixed = fix_text(linter, text, project=ls.project_for(path)).text
             if fixed != text:
                 end = offset_to_position(text, len(text))
                 whole = types.Range(start=types.Position(0, 0), end=position(lines, *end) if lines else
@@ -377,7 +403,8 @@ def _notebook_code_actions(ls: TFLintNotesServer, view: NotebookView, uri: str, 
                 title=f"Add `# noqa: {diag.code}`", kind=types.CodeActionKind.QuickFix, diagnostics=[lsp_diag],
                 edit=types.WorkspaceEdit(changes={uri: [noqa_edit(lines, diag)]})))
     if want_fix_all and any(d.fix is not None and d.fix.safe for found in per_cell.values() for d in found):
-        fixed = fix_text(ls.linter_for(settings), view.text, check=view.program.cell_errors).text
+        fixed = fix_text(ls.linter_for(settings), view.text, check=view.program.cell_errors,
+                         project=ls.project_for(uris.to_fs_path(view.uri) or view.uri)).text
         changes = view.whole_cell_edits(fixed) if fixed != view.text else {}
         if changes:
             actions.append(types.CodeAction(title="tflint-notes: fix all safe findings in this notebook",

@@ -402,6 +402,7 @@ class RemovedTF1Keyword(Rule):
 
     code = "TFN302"
     expected_errors = ('TypeError',)
+    fails_from = (2, 0)  # TF1 projects (tensorflow<2) still have these keywords
     fix_kind = "safe"
     name = "removed-tf1-keyword"
     summary = "TF1 keyword argument removed in TF2"

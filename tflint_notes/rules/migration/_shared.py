@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from tflint_notes.api import BROKEN, MISSING, OK, keras_removed_entry, removed_entry, split, table, tf_parts
+from tflint_notes.api import (
+    BROKEN, MISSING, OK, ApiView, compat_v2_extra, keras_removed_entry, release, removed_entry, split, table,
+    tf_parts, view_of)
 from tflint_notes.cstwalk import children
 from tflint_notes.rules.keywords import closest
 from tflint_notes.rule import Rule
@@ -34,21 +36,28 @@ class Finding:
 
 
 @functools.lru_cache(maxsize=1 << 16)  # screens ask about the same names (`tf.constant`, ...) in every file
-def classify(qualname: str, legacy_tf_keras: bool) -> Finding | None:
-    """Is `qualname` a removed TensorFlow name or a misspelling of an existing TF/Keras name?"""
-    where = split(qualname, legacy_tf_keras)
+def classify(qualname: str, legacy_tf_keras: "bool | ApiView") -> Finding | None:
+    """Is `qualname` a removed TensorFlow name or a misspelling of an existing TF/Keras name, for code that
+    sees the API as `legacy_tf_keras` (a bool, or the module's ApiView: its Keras flavours, the newest
+    TensorFlow its project allows, its own packages) says?"""
+    view = view_of(legacy_tf_keras)
+    where = split(qualname, view)
     if where is None:
         return None
     root, parts = where
     if not parts:
         return None
     if qualname.startswith("tensorflow."):
+        if qualname.startswith("tensorflow.compat.v2.") and parts[0] in compat_v2_extra():
+            return None  # `tf.compat.v2.enable_v2_behavior`: only compat.v2 has it
         found = removed_entry(tf_parts(qualname))
         if found is not None:
             if found[1].get("members_only") and found[0].count(".") == len(parts):
                 return None  # `tf.compat.v1.layers` itself can be read; its members raise
-            if found[1].get("keras2") and legacy_tf_keras:
+            if found[1].get("keras2") and view.legacy_tf_keras:
                 return None  # needs Keras 2, which this file targets
+            if view.tf_newest < release(found[1].get("since", "2.0")):
+                return None  # every TensorFlow the project allows still has it
             return Finding("removed", found[0], found[1])
     result = table(root).lookup(parts)
     if result.status == OK:
@@ -60,6 +69,8 @@ def classify(qualname: str, legacy_tf_keras: bool) -> Finding | None:
     if root == "tensorflow":
         found = removed_entry(parts, compat_fallback=True)
         if found is not None:
+            if view.tf_newest < release(found[1].get("since", "2.0")):
+                return None
             return Finding("removed", found[0], found[1])
     if root in ("keras", "tf.keras") and (table("tf_keras").lookup(parts[:result.index + 1]).status == OK
                                           or keras_removed_entry(root, parts) is not None):
@@ -201,8 +212,9 @@ class GuardedRule(Rule):
         return chain, current
 
     @property
-    def legacy_tf_keras(self) -> bool:
-        return self.ctx.tf_keras_target
+    def legacy_tf_keras(self) -> ApiView:
+        """The module's view of the API (its Keras flavours, target TensorFlow, own packages)."""
+        return self.ctx.api_view
 
 
 def dotted_text(node: cst.CSTNode) -> str:

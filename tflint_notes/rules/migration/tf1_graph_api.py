@@ -44,7 +44,10 @@ class Tf1GraphApiInEager(GuardedRule):
     that runs graphs it builds (`Session(graph=g)`) or imports (`import_graph_def`); code inside
     `with <graph>.as_default():` or `with tf.compat.v1.Session() as s:`, and functions called from there;
     graph code (`tf.function`), where `tf.gradients` works; branches on `tf.executing_eagerly()` or the
-    version. The TF1 APIs that work eagerly (`get_variable`, `variable_scope`, `get_or_create_global_step`,
+    version; TF1-only tests (decorated `@test_util.run_v1_only`, `@deprecated_graph_mode_only`,
+    `@run_deprecated_v1` or `@unittest.skipIf(tf.executing_eagerly(), ...)`, on the method or its class, or
+    that start with `if tf.executing_eagerly(): self.skipTest(...)`); projects that declare TensorFlow 1
+    (`tensorflow<2`: graphs are the default there). The TF1 APIs that work eagerly (`get_variable`, `variable_scope`, `get_or_create_global_step`,
     `Saver(var_list)`, `minimize(lambda: loss)`) are not flagged.
 
     ## Why is this bad?
@@ -82,6 +85,7 @@ class Tf1GraphApiInEager(GuardedRule):
 
     code = "TFN607"
     name = "tf1-graph-api-in-eager"
+    fails_from = (2, 0)  # TF1 runs graphs by default
     summary = "TF1 graph-only call (placeholder, tf.gradients, FileWriter, Saver(), minimize(tensor)) in eager code"
     triggers = ("placeholder", "gradients", "FileWriter", "merge_all", "Saver", "minimize")
     expected_errors = ("RuntimeError",)
@@ -200,6 +204,8 @@ class Tf1GraphApiInEager(GuardedRule):
         for node, message, function, top in self._pending:
             if function is not None and self.ctx.in_graph(function):
                 continue  # tf.function: tf.gradients works, the rest is not this rule's business
+            if self.ctx.runs_only_in_graph_mode(function):
+                continue  # a TF1-only test (`@run_v1_only`, skipped when eager): it runs in graph mode
             if function is not None:
                 if _within(function, in_graph_blocks) or not _within(function, entries):
                     # Called under a graph/session block, or a library function whose callers (in other
