@@ -371,7 +371,7 @@ def _show_targets(files: list[str], job: Job, out) -> None:
         out.write(f"  tf.keras: {tf_keras} ({target.tf_keras_why or 'default'})\n")
         out.write(f"  keras: {'Keras 2' if target.keras2 else 'Keras 3'} ({target.keras_why or 'default'})\n")
         if project.first_party:
-            out.write(f"  own packages (not checked against the TF/Keras API): {', '.join(sorted(project.first_party))}\n")
+            out.write(f"  own top-level packages and modules (not checked against the TF/Keras API): {', '.join(sorted(project.first_party))}\n")
         if project.sources:
             out.write(f"  read: {', '.join(project.sources)}\n")
         for note in target.notes:

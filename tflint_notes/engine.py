@@ -370,10 +370,9 @@ class Linter:
     def target_for(self, project: Project | None) -> tuple[Project, Target]:
         """The project (NO_PROJECT for None) and its target with the configuration applied."""
         project = project if project is not None else NO_PROJECT
-        key = project.fingerprint()
-        target = self._targets.get(key)
+        target = self._targets.get(project.target)
         if target is None:
-            target = self._targets[key] = override(project.target, self.target_tensorflow, self.keras,
+            target = self._targets[project.target] = override(project.target, self.target_tensorflow, self.keras,
                                                    self.settings_source)
         return project, target
 

@@ -173,7 +173,7 @@ def _keras(target: Target, declared: list[Declared], evidence: Evidence, notes: 
             all(s.contains(Version(f"{major}.{minor}.0"), prereleases=True) for s in specs) for minor in range(20))}
         if majors == {2}:
             keras2, keras_why = True, f"{keras_reqs[0].text} from {keras_reqs[0].where}"
-        elif 3 in majors:
+        elif 3 in majors and not evidence.refuses_keras3:
             keras2, keras_why = False, f"{keras_reqs[0].text} from {keras_reqs[0].where}"
     return replace(target, tf_keras=tf_keras, tf_keras_why=why, keras2=keras2, keras_why=keras_why,
                    notes=tuple(notes))
