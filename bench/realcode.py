@@ -6,6 +6,13 @@
     python bench/realcode.py --write-baseline   # record the current counts in bench/realcode-baseline.json
     python bench/realcode.py --list FILE        # also write every finding (path:line:col: CODE message) to FILE
     python bench/realcode.py --rules TFN6       # only these rules (prefixes)
+    python bench/realcode.py --silenced         # also count what the projects' declared targets silence
+
+Each root is linted as its own project (issue 22): the installed packages and the unpacked wheels through their
+`*.dist-info/METADATA`, the repositories under `$TFLINT_NOTES_CORPUS/repos/` through their requirement files.
+The baseline records each root's target (`tflint-notes check --show-target`), so its diff says why findings
+went silent; `--silenced` runs every root a second time against TF 2.21 + Keras 3 (the fixed world of earlier
+versions) and counts, per rule, the findings that only the declared target silences.
 
 Every rule runs, the off-by-default ones included.  Findings are counted per rule and per kind of directory:
 `tests` (a tests/ or test/ folder, test_*.py, *_test.py), `examples` (examples, tutorials, docs, notebooks,
@@ -61,8 +68,26 @@ def installed_roots() -> list[tuple[str, Path]]:
 
 
 def corpus_roots() -> list[tuple[str, Path]]:
-    source = CORPUS / "src"
-    return sorted((p.name, p) for p in source.iterdir() if p.is_dir()) if source.is_dir() else []
+    """Unpacked wheels (`src/`) and whole repositories with their requirement files (`repos/`)."""
+    roots = []
+    for folder in ("src", "repos"):
+        source = CORPUS / folder
+        if source.is_dir():
+            roots += sorted((p.name, p) for p in source.iterdir() if p.is_dir())
+    return roots
+
+
+def targets(root: Path) -> list[str]:
+    """`--show-target` of a root, its first line (the project folder) made relative."""
+    proc = subprocess.run([sys.executable, "-m", "tflint_notes", "check", "--isolated", "--no-cache", "--show-target",
+                           str(root)], capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    lines = []
+    for line in proc.stdout.splitlines():
+        if not line.startswith(" "):
+            line = line.replace(str(root), ".", 1)
+        if "TensorFlow" in line or "tf.keras" in line or "keras:" in line or not line.startswith(" "):
+            lines.append(line.strip())
+    return lines
 
 
 def download() -> None:
@@ -78,13 +103,13 @@ def download() -> None:
                 archive.extractall(target)
 
 
-def findings(name: str, root: Path, codes: str, jobs: int) -> list[dict]:
+def findings(name: str, root: Path, codes: str, jobs: int, extra: tuple = ()) -> list[dict]:
     """Every finding of `codes` under `root` (through the CLI, as a user runs it)."""
     with tempfile.TemporaryDirectory() as tmp:
         # a copy-free run: the CLI is pointed at the tree itself, from a neutral directory
         proc = subprocess.run([sys.executable, "-m", "tflint_notes", "check", "--isolated", "--no-cache",
                                "--select", codes, "--output-format", "json", "--jobs", str(jobs),
-                               "--exit-zero", str(root)], capture_output=True, text=True, cwd=tmp,
+                               "--exit-zero", *extra, str(root)], capture_output=True, text=True, cwd=tmp,
                               env=dict(os.environ, PYTHONPATH=str(ROOT)))
     if proc.returncode not in (0, 2):
         sys.exit(f"realcode: tflint-notes failed on {root}:\n{proc.stderr[-3000:]}")
@@ -105,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", metavar="FILE", help="write every finding to FILE")
     parser.add_argument("--rules", default="TFN", help="codes or prefixes, comma-separated (default: all)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--silenced", action="store_true",
+                        help="also run against TF 2.21 + Keras 3 and count what the declared targets silence")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from tflint_notes.rule import all_rules
@@ -120,12 +147,23 @@ def main(argv: list[str] | None = None) -> int:
     counts: dict[str, Counter] = {}
     per_root: dict[str, Counter] = {}
     listed: list[str] = []
+    root_targets: dict[str, list[str]] = {}
+    silenced: dict[str, Counter] = {}
+    silenced_by_root: dict[str, Counter] = {}
     for name, root in roots:
-        for item in findings(name, root, codes, args.jobs):
+        root_targets[name] = targets(root)
+        found = findings(name, root, codes, args.jobs)
+        for item in found:
             counts.setdefault(item["code"], Counter())[item["kind"]] += 1
             per_root.setdefault(name, Counter())[item["code"]] += 1
             listed.append(f"{item['relative']}:{item['location']['row']}:{item['location']['column']}: "
                           f"{item['code']} {item['message']}")
+        if args.silenced:
+            seen = {(i["relative"], i["location"]["row"], i["location"]["column"], i["code"]) for i in found}
+            for item in findings(name, root, codes, args.jobs, ("--target-tensorflow", "2.21", "--keras", "keras3")):
+                if (item["relative"], item["location"]["row"], item["location"]["column"], item["code"]) not in seen:
+                    silenced.setdefault(item["code"], Counter())[item["kind"]] += 1
+                    silenced_by_root.setdefault(name, Counter())[item["code"]] += 1
     section = "installed" if args.installed_only else "all"
     current = {code: dict(sorted(counts.get(code, Counter()).items())) for code in rules}
     baseline_data = json.loads(BASELINE.read_text()) if BASELINE.exists() else {}
@@ -149,10 +187,19 @@ def main(argv: list[str] | None = None) -> int:
           f"files read under {len(roots)} roots")
     print("per root (top 15): " + ", ".join(f"{name} {sum(c.values())}" for name, c in
                                             sorted(per_root.items(), key=lambda kv: -sum(kv[1].values()))[:15]))
+    if args.silenced:
+        print("silenced by the declared targets (reported against TF 2.21 + Keras 3): " + (", ".join(
+            f"{code} {sum(c.values())}" for code, c in sorted(silenced.items())) or "none"))
+        for name, c in sorted(silenced_by_root.items(), key=lambda kv: -sum(kv[1].values())):
+            print(f"  {name}: {sum(c.values())} ({', '.join(f'{k} {v}' for k, v in sorted(c.items()))}); "
+                  f"{' | '.join(root_targets[name][1:3])}")
     if args.list:
         Path(args.list).write_text("\n".join(sorted(listed)) + "\n", encoding="utf-8")
     if args.write_baseline:
-        baseline_data[section] = {"roots": [name for name, _ in roots], "rules": current}
+        baseline_data[section] = {"roots": [name for name, _ in roots], "rules": current, "targets": root_targets}
+        if args.silenced:
+            baseline_data[section]["silenced_by_target"] = {
+                code: dict(sorted(c.items())) for code, c in sorted(silenced.items())}
         BASELINE.write_text(json.dumps(baseline_data, indent=1, sort_keys=True) + "\n")
         print(f"wrote {BASELINE.relative_to(ROOT)} [{section}]")
     if args.check and changed:

@@ -172,6 +172,19 @@ def build_tree(files: list[Path], scale: int, dest: Path) -> int:
     return lines
 
 
+def project_model_time(files: list[Path], cache_dir: Path | None) -> float:
+    """Finding and building the project of every file (issue 22), in a fresh process-level store: the
+    installed packages' own projects (site-packages distributions, from their METADATA).  With `cache_dir`
+    the models come from the disk cache once it is filled."""
+    from tflint_notes.project import ProjectStore
+
+    start = time.perf_counter()
+    store = ProjectStore(str(cache_dir) if cache_dir is not None else None)
+    for path in files:
+        store.for_path(str(path))
+    return time.perf_counter() - start
+
+
 def median_of(runs: int, fn) -> float:
     return statistics.median(fn() for _ in range(runs))
 
@@ -236,6 +249,9 @@ def main() -> None:
             }
             cold_check()  # populate the cache for the warm runs
             results["check warm"] = median_of(runs, warm_check)
+            results["project model cold"] = median_of(runs, lambda: project_model_time(files, None))
+            project_model_time(files, work / "pcache-projects")
+            results["project model warm"] = median_of(runs, lambda: project_model_time(files, work / "pcache-projects"))
             if args.only == "check":
                 rows.append((scale, len(paths), lines, results, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024))
                 continue
