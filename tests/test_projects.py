@@ -254,3 +254,21 @@ def test_flake8_plugin_uses_the_file_project():
 def test_linter_without_project_uses_the_newest_target():
     linter = Linter(["TFN601"])
     assert [d.line for d in linter.lint("import tensorflow as tf\nx = tf.estimator.Estimator\n").diagnostics] == [2]
+
+
+def test_setup_py_names_changed_later_are_computed(tmp_path: Path):
+    """`REQUIRED += [...]` under an `if` (tensorflow/hub's setup.py): the literal is not the value."""
+    (tmp_path / "setup.py").write_text(
+        "import os\nfrom setuptools import setup\nREQUIRED = ['tensorflow>=2.10']\n"
+        "if os.environ.get('NIGHTLY'):\n    REQUIRED += ['tf-keras-nightly']\nelse:\n    REQUIRED += ['tf-keras>=2.14']\n"
+        "TESTS = ['pytest']\nsetup(install_requires=REQUIRED, extras_require={'test': TESTS})\n", encoding="utf-8")
+    project = build_project(str(tmp_path))
+    assert project.target.notes == ("setup.py:9: install_requires is computed, not read",)
+    assert "no TensorFlow requirement" in project.target.tensorflow_why
+
+
+def test_root_init_is_not_an_own_module(tmp_path: Path):
+    (tmp_path / "requirements.txt").write_text("tensorflow\n", encoding="utf-8")
+    (tmp_path / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "modeling.py").write_text("", encoding="utf-8")
+    assert build_project(str(tmp_path)).first_party == frozenset({"modeling"})

@@ -300,6 +300,8 @@ def read_setup_py(reading: Reading, path: str, root: str) -> None:
             names[stmt.targets[0].id] = stmt.value
         elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
             names[stmt.target.id] = stmt.value
+    for name in _changed_names(tree):
+        names.pop(name, None)  # `REQUIRED += [...]` under an `if`, assigned in branches: computed
     calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and (
         (isinstance(node.func, ast.Name) and node.func.id == "setup")
         or (isinstance(node.func, ast.Attribute) and node.func.attr == "setup"))]
@@ -329,6 +331,34 @@ def read_setup_py(reading: Reading, path: str, root: str) -> None:
                     continue
                 if isinstance(mapping, dict):
                     _package_dir(reading, mapping)
+
+
+_CONTAINERS = (ast.If, ast.Try, ast.For, ast.While, ast.With, ast.ExceptHandler)
+
+
+def _changed_names(tree: ast.Module) -> set[str]:
+    """Module-level names bound more than once, augmented, or grown with `.append`/`.extend`/`.insert`
+    (outside functions): their value is not the literal they were first given."""
+    counts: dict[str, int] = {}
+    changed: set[str] = set()
+    stack = list(tree.body)
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for node in ast.walk(stmt) if not isinstance(stmt, _CONTAINERS) else ():
+            if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+                changed.add(node.target.id)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                for target in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+                    if isinstance(target, ast.Name):
+                        counts[target.id] = counts.get(target.id, 0) + 1
+            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                  and node.func.attr in ("append", "extend", "insert") and isinstance(node.func.value, ast.Name)):
+                changed.add(node.func.value.id)
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            stack.extend(getattr(stmt, field, ()) if not isinstance(stmt, (ast.FunctionDef, ast.ClassDef)) else ())
+    return changed | {name for name, count in counts.items() if count > 1}
 
 
 def _resolve(node: ast.expr, names: dict, depth: int = 0) -> ast.expr:

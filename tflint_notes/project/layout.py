@@ -72,7 +72,8 @@ def first_party_packages(root: str, reading: Reading) -> set[str]:
     for folder in (root, os.path.join(root, "src"), *(os.path.join(root, d) for d in reading.package_dirs)):
         for name in listdir(folder):
             full = os.path.join(folder, name)
-            if name.endswith(".py") and _IDENTIFIER.match(name[:-3]) and name not in ("setup.py", "conftest.py"):
+            if name.endswith(".py") and _IDENTIFIER.match(name[:-3]) and name not in (
+                    "setup.py", "conftest.py", "__init__.py", "__main__.py"):
                 found.add(name[:-3])
             elif _IDENTIFIER.match(name) and os.path.isfile(os.path.join(full, "__init__.py")):
                 found.add(name)
