@@ -272,3 +272,12 @@ def test_root_init_is_not_an_own_module(tmp_path: Path):
     (tmp_path / "__init__.py").write_text("", encoding="utf-8")
     (tmp_path / "modeling.py").write_text("", encoding="utf-8")
     assert build_project(str(tmp_path)).first_party == frozenset({"modeling"})
+
+
+def test_flake8_target_option():
+    path = str(PROJECTS / "unpinned" / "app.py")
+    base = [sys.executable, "-m", "flake8", "--select=TFN", "--tflint-notes-cache-dir="]
+    proc = subprocess.run(base + ["--tflint-notes-target-tensorflow=2.15", path], capture_output=True, text=True)
+    assert re.findall(r"(TFN\d{3})", proc.stdout) == ["TFN601"], proc.stdout  # Keras 3 finding silenced on 2.15
+    proc = subprocess.run(base + ["--tflint-notes-target-tensorflow=banana", path], capture_output=True, text=True)
+    assert proc.returncode == 2 and "expected a TensorFlow version" in proc.stderr and "Traceback" not in proc.stderr

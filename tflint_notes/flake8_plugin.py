@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import ast
 import os
 from typing import Iterator
@@ -12,6 +13,14 @@ from tflint_notes.engine import InternalError, Linter, ParseError
 from tflint_notes.project import store_for
 from tflint_notes.project.target import valid_tensorflow_setting
 from tflint_notes.rule import all_rules
+
+
+def _tensorflow_setting(value: str) -> str:
+    """argparse type of --tflint-notes-target-tensorflow: a clear usage error, not a traceback."""
+    if value.strip() and not valid_tensorflow_setting(value):
+        raise argparse.ArgumentTypeError(f"expected a TensorFlow version such as 2.15 or a specifier set such as "
+                                         f"'>=2.13,<2.16', got {value!r}")
+    return value
 
 
 class TFLintNotesChecker:
@@ -35,7 +44,7 @@ class TFLintNotesChecker:
             help="what `tf.keras` is in the checked code: keras3 or tf_keras (legacy Keras 2); default: as the "
                  "file's project declares (its requirements, TF_USE_LEGACY_KERAS)")
         parser.add_option(
-            "--tflint-notes-target-tensorflow", default="", parse_from_config=True,
+            "--tflint-notes-target-tensorflow", default="", parse_from_config=True, type=_tensorflow_setting,
             help="check against this TensorFlow (2.15, or a specifier set >=2.13,<2.16); default: as the file's "
                  "project declares")
         parser.add_option(
@@ -51,9 +60,6 @@ class TFLintNotesChecker:
         cache = os.path.abspath(cache) if cache else None
         keras = getattr(options, "tflint_notes_keras", "") or None
         target = (getattr(options, "tflint_notes_target_tensorflow", "") or "").strip() or None
-        if target is not None and not valid_tensorflow_setting(target):
-            raise ValueError(f"--tflint-notes-target-tensorflow: expected a TensorFlow version such as 2.15 or a "
-                             f"specifier set such as '>=2.13,<2.16', got {target!r}")
         if (wanted != cls._enabled_off_by_default or cache != cls._cache_dir or keras != cls._keras
                 or target != cls._target_tensorflow):
             cls._enabled_off_by_default = wanted
