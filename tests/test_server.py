@@ -185,3 +185,20 @@ async def test_notebook_cells_get_their_own_diagnostics_and_fixes(client: Langua
         if list(client.diagnostics[cells[3]]) == []:
             break
     assert list(client.diagnostics[cells[3]]) == []
+
+
+async def test_project_target_and_a_saved_requirements_file(client: LanguageClient):
+    """The server lints against the document's project (issue 22) and sees a requirements file saved later."""
+    root = Path(client.root)
+    requirements = root / "requirements.txt"
+    requirements.write_text("tensorflow==2.15.*\n", encoding="utf-8")
+    source = "import tensorflow as tf\nlayer = tf.keras.layers.experimental.preprocessing.Rescaling(0.5)\n"
+    uri = _open(client, "model.py", source)
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    assert list(client.diagnostics[uri]) == []  # tf.keras is Keras 2 on TF 2.15
+    requirements.write_text("tensorflow>=2.16\n", encoding="utf-8")
+    client.text_document_did_save(types.DidSaveTextDocumentParams(
+        text_document=types.TextDocumentIdentifier(uri=requirements.as_uri())))
+    del client.diagnostics[uri]
+    client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    assert [d.code for d in await _diagnostics_for(client, uri)] == ["TFN603"]
