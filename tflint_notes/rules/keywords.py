@@ -372,7 +372,8 @@ class RemovedTF1Keyword(Rule):
     `dim` (→ `axis`) on `tf.nn.softmax`/`log_softmax`/`softmax_cross_entropy_with_logits` and
     `tf.expand_dims`, `dimension` (→ `axis`) on `tf.argmax`/`tf.argmin`, `keep_prob`
     (→ `rate=1 - keep_prob`) on `tf.nn.dropout`, and `validate_indices` (a no-op) on
-    `tf.nn.embedding_lookup`/`tf.gather`. `tf.compat.v1.*` calls are not flagged.
+    `tf.nn.embedding_lookup`/`tf.gather`. `tf.compat.v1.*` calls are not flagged, nor projects that declare
+    TensorFlow 1 (`tensorflow<2`), where these keywords exist.
 
     ## Why is this bad?
     TF1 code copied into a TF2 program fails with `TypeError: Got an unexpected keyword argument

@@ -64,7 +64,9 @@ class RemovedKerasApi(GuardedRule):
     the targeted package — `keras` 3, or TF 2.21's `tf.keras`, which still ships 173 Keras 2 names
     (`ImageDataGenerator`, `K.mean`, the `losses.mse` aliases) that work there and are not flagged — plus
     the Keras 1 and standalone-Keras-2 names tf_keras had already dropped. A `tf_keras.*` name, or `tf.keras`
-    when the file targets legacy Keras (`keras = "tf_keras"`, `TF_USE_LEGACY_KERAS=1`), is never flagged.
+    when the file targets legacy Keras (`keras = "tf_keras"`, `TF_USE_LEGACY_KERAS=1`, a required `tf-keras`,
+    a declared TensorFlow older than 2.16), is never flagged; nor is `keras.*` in a project whose `keras` is
+    Keras 2 (`keras<3`, TensorFlow older than 2.16).
     The other way round, TF 2.21's `tf.keras` lacks 22 names that the keras package has (`tf.keras.saving`,
     `tf.keras.losses.mean_squared_error` and the other loss functions): the message points to `keras.*`.
 

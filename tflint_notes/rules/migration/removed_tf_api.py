@@ -40,7 +40,11 @@ class RemovedTfApi(GuardedRule):
     `tf.executing_eagerly()`.
 
     The known names come from generated tables (`scripts/gen_api_tables.py`): the installed TensorFlow's
-    public API and tf_upgrade_v2's own rename and deprecation tables.
+    public API and tf_upgrade_v2's own rename and deprecation tables. Each entry knows the first release in
+    which it fails (TF1 names 2.0; `tf.estimator` and the Keras-2-only compat APIs 2.16): a project whose
+    declared TensorFlow is older everywhere (`tensorflow>=2.13,<2.16`, `tensorflow<2`) is not told about it.
+    `tf.compat.v2` names are judged against `tf.compat.v2` (`tf.compat.v2.enable_v2_behavior` exists), and the
+    project's own packages are never judged.
 
     ## Why is this bad?
     The line fails when it runs: `AttributeError: module 'tensorflow' has no attribute 'log'`, or

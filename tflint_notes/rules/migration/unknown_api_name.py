@@ -18,7 +18,9 @@ class UnknownApiName(GuardedRule):
     `tf.nn.softmax_cross_entropy_with_logit`, `from tensorflow.keras.layers import Conv2d`. Names with no
     close match, or several, are not flagged: they may be newer than the table. `keras.*` is checked against
     Keras 3, `tf_keras.*` against tf_keras, `tf.keras.*` against TF 2.21's own `tf.keras` (or tf_keras when
-    the file targets legacy Keras).
+    the file targets legacy Keras). The project's own top-level packages are never checked (a library whose
+    package is called `tf_keras` imports its own modules), nor `keras.*` in a project whose `keras` is Keras 2,
+    nor `tensorflow.*` in a TensorFlow 1 project (see the README, "Which TensorFlow does it check against?").
 
     ## Why is this bad?
     The line raises `AttributeError: module 'keras.layers' has no attribute 'BatchNormalisation'` (or
