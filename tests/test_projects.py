@@ -281,3 +281,14 @@ def test_flake8_target_option():
     assert re.findall(r"(TFN\d{3})", proc.stdout) == ["TFN601"], proc.stdout  # Keras 3 finding silenced on 2.15
     proc = subprocess.run(base + ["--tflint-notes-target-tensorflow=banana", path], capture_output=True, text=True)
     assert proc.returncode == 2 and "expected a TensorFlow version" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_keras_below_3_and_tensorflow_extras(tmp_path: Path):
+    (tmp_path / "requirements.txt").write_text("tensorflow[and-cuda]>=2.10\nkeras<3\n", encoding="utf-8")
+    target = build_project(str(tmp_path)).target
+    assert target.keras2 and not target.tf_keras  # `keras` is Keras 2; TF >= 2.16 is allowed, so tf.keras may be 3
+    assert target.tf_oldest == (2, 10) and "tensorflow[and-cuda]>=2.10 from requirements.txt:1" in target.tensorflow_why
+    source = "import keras\nx = keras.layers.experimental.preprocessing.Rescaling(0.5)\n"
+    project = build_project(str(tmp_path))
+    assert Linter(["TFN603"]).lint(source, project=project).diagnostics == []
+    assert [d.code for d in Linter(["TFN603"]).lint(source).diagnostics] == ["TFN603"]
