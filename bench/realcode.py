@@ -79,12 +79,15 @@ def corpus_roots() -> list[tuple[str, Path]]:
 
 def targets(root: Path) -> list[str]:
     """`--show-target` of a root, its first line (the project folder) made relative."""
-    proc = subprocess.run([sys.executable, "-m", "tflint_notes", "check", "--isolated", "--no-cache", "--show-target",
-                           str(root)], capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    with tempfile.TemporaryDirectory() as tmp:  # from a neutral directory: roots are shown as absolute paths
+        proc = subprocess.run([sys.executable, "-m", "tflint_notes", "check", "--isolated", "--no-cache",
+                               "--show-target", str(root)], capture_output=True, text=True, cwd=tmp,
+                              env=dict(os.environ, PYTHONPATH=str(ROOT)))
     lines = []
     for line in proc.stdout.splitlines():
-        if not line.startswith(" "):
-            line = line.replace(str(root), ".", 1)
+        if not line.startswith(" ") and ": " in line:
+            path, count = line.rsplit(": ", 1)
+            line = f"{os.path.relpath(path, root) if os.path.isabs(path) else path}: {count}"
         if "TensorFlow" in line or "tf.keras" in line or "keras:" in line or not line.startswith(" "):
             lines.append(line.strip())
     return lines

@@ -365,7 +365,8 @@ def _show_targets(files: list[str], job: Job, out) -> None:
         projects.setdefault(project.root, [project, 0])[1] += 1
     for root, (project, count) in sorted(projects.items(), key=lambda kv: kv[0] or ""):
         target = linter.target_for(project)[1]
-        out.write(f"{root or '(no project files found)'}: {count} file(s)\n")
+        shown = _display(os.path.relpath(root)) if root and not os.path.relpath(root).startswith("..") else root
+        out.write(f"{shown or '(no project files found)'}: {count} file(s)\n")
         out.write(f"  TensorFlow {target.tensorflow_text()}: {target.tensorflow_why}\n")
         tf_keras = "Keras 2 (legacy)" if target.tf_keras else "Keras 3"
         out.write(f"  tf.keras: {tf_keras} ({target.tf_keras_why or 'default'})\n")
