@@ -292,3 +292,18 @@ def test_keras_below_3_and_tensorflow_extras(tmp_path: Path):
     project = build_project(str(tmp_path))
     assert Linter(["TFN603"]).lint(source, project=project).diagnostics == []
     assert [d.code for d in Linter(["TFN603"]).lint(source).diagnostics] == ["TFN603"]
+
+
+def test_requirements_for_other_environments_are_alternatives(tmp_path: Path):
+    """lingvo: one TensorFlow pin per Python version; tensorflow-datasets: pins per extra.  Either holds."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\nversion = "0"\ndependencies = [\n'
+        '  "tensorflow>=2.13,<2.14; python_version < \'3.10\'",\n'
+        '  "tensorflow>=2.21,<2.22; python_version >= \'3.10\'",\n]\n'
+        '[project.optional-dependencies]\nc4 = ["tensorflow<2.20"]\n', encoding="utf-8")
+    target = build_project(str(tmp_path)).target
+    # the union of the alternatives (each marker, each extra): the newest allowed decides the findings
+    assert target.tf_newest == (2, 21) and not target.notes
+    (tmp_path / "requirements.txt").write_text("tensorflow==2.13.*\n", encoding="utf-8")  # always applies
+    target = build_project(str(tmp_path)).target
+    assert (target.tf_oldest, target.tf_newest) == ((2, 13), (2, 13))

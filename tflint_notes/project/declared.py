@@ -39,6 +39,7 @@ class Declared:
     text: str  # the requirement as written
     extras: tuple[str, ...] = ()
     group: str = ""  # the extra / optional group it belongs to ("" = required)
+    conditional: bool = False  # only in some environments or with an extra (a marker, an optional group)
 
 
 @dataclass
@@ -82,7 +83,7 @@ class Reading:
             self.problems.append(f"{where}: cannot parse requirement {text!r} ({str(exc).splitlines()[0]})")
             return
         self.declared.append(Declared(canonicalize_name(req.name), str(req.specifier), where, text,
-                                      tuple(sorted(req.extras)), group))
+                                      tuple(sorted(req.extras)), group, req.marker is not None or bool(group)))
 
 
 def _relative(path: str, root: str) -> str:

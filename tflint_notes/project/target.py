@@ -50,6 +50,21 @@ def allowed_releases(specifiers: list[SpecifierSet], candidates: list[tuple[int,
     return out
 
 
+def _allowed(used: list[Declared], specifiers: list[SpecifierSet], candidates: list) -> list[tuple[int, int]]:
+    """Requirements that always apply must all hold; those for one environment or one extra
+    (`; python_version >= "3.10"`, `; sys_platform == "darwin"`, `extras_require`) are alternatives: a release
+    is allowed if it satisfies every unconditional requirement and some conditional one."""
+    always = [spec for req, spec in zip(used, specifiers) if not req.conditional]
+    either = [spec for req, spec in zip(used, specifiers) if req.conditional]
+    allowed = allowed_releases(always, candidates)
+    if either:
+        some = set()
+        for spec in either:
+            some.update(allowed_releases([spec], candidates))
+        allowed = [release for release in allowed if release in some]
+    return allowed
+
+
 def show(version: tuple[int, int]) -> str:
     return f"{version[0]}.{version[1]}"
 
@@ -131,10 +146,10 @@ def infer(declared: list[Declared], evidence: Evidence, problems: list[str]) -> 
                else "no TensorFlow requirement found: the newest the tables describe")
         target = default_target(why)
     else:
-        allowed = allowed_releases(specifiers, candidates)
+        allowed = _allowed(used, specifiers, candidates)
         shown = "; ".join(f"{u.text.split(';')[0].strip()} from {u.where}" for u in pinned)
         if not allowed:
-            above = allowed_releases(specifiers, [(2, minor) for minor in range(newest[1] + 1, newest[1] + 20)])
+            above = _allowed(used, specifiers, [(2, minor) for minor in range(newest[1] + 1, newest[1] + 20)])
             if above:
                 target = default_target(f"{shown}: newer than the tables, checked against {show(newest)}")
             else:
