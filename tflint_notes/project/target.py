@@ -197,10 +197,7 @@ def _keras(target: Target, declared: list[Declared], evidence: Evidence, notes: 
 def override(target: Target, tensorflow: str | None, keras: str | None, where: str) -> Target:
     """Apply the configuration: `target-tensorflow` ("2.15" or a specifier set) and `keras`."""
     if tensorflow:
-        spec = tensorflow.strip()
-        if spec[0].isdigit():
-            spec = f"=={spec}.*" if spec.count(".") == 1 else f"=={spec}"
-        allowed = allowed_releases([SpecifierSet(spec)], releases())
+        allowed = allowed_releases([_setting_specifier(tensorflow)], releases())
         if allowed:
             target = replace(target, tf_oldest=allowed[0], tf_newest=allowed[-1],
                              tensorflow_why=f"target-tensorflow = {tensorflow!r} from {where}")
@@ -215,13 +212,18 @@ def override(target: Target, tensorflow: str | None, keras: str | None, where: s
     return target
 
 
-def valid_tensorflow_setting(value: str) -> bool:
+def _setting_specifier(value: str) -> SpecifierSet:
+    """`target-tensorflow`: "2.15" (any 2.15.x), "2.15.1", or a specifier set; InvalidSpecifier otherwise."""
     spec = value.strip()
-    if not spec:
-        return False
-    if spec[0].isdigit():
+    if spec[:1].isdigit():
         spec = f"=={spec}.*" if spec.count(".") == 1 else f"=={spec}"
+    return SpecifierSet(spec)
+
+
+def valid_tensorflow_setting(value: str) -> bool:
+    if not value.strip():
+        return False
     try:
-        return bool(allowed_releases([SpecifierSet(spec)], releases()))
+        return bool(allowed_releases([_setting_specifier(value)], releases()))
     except InvalidSpecifier:
         return False
