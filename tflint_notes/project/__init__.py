@@ -111,6 +111,36 @@ class ProjectStore:
         self._roots: dict[str, tuple] = {}  # directory -> (root, dist_info, top) or None
         self._projects: dict[tuple, Project] = {}
         self._site_maps: dict[str, dict] = {}
+        self._cache_root = cache_dir
+        self._indexes: dict[str, object] = {}
+
+    def index_for(self, project: Project):
+        """The project index (see index.py) of a project, built once per process (the language server
+        rebuilds it when a module it read changed on disk); None for files outside any project."""
+        from tflint_notes.project.index import build_index
+
+        if project.root is None:
+            return None
+        found = self._indexes.get(project.root)
+        if found is not None and not (self.revalidate and found.stale()):
+            return found
+        site = site_package_root(project.root)
+        found = build_index(project.root, site[1] if site is not None else None, self._cache_root)
+        self._indexes[project.root] = found
+        return found
+
+    def view_for(self, path: str | None, project: Project):
+        """What the project index says to the module at `path` (NO_VIEW without a project or a path)."""
+        from tflint_notes.project.view import NO_VIEW
+
+        if not path or path in ("-", "stdin"):
+            return NO_VIEW
+        index = self.index_for(project)
+        if index is None:
+            return NO_VIEW
+        view = index.view(path)
+        index.save()
+        return view
 
     def for_path(self, path: str | None) -> Project:
         if not path or path == "-":
@@ -203,6 +233,7 @@ class ProjectStore:
             pass  # a cache that cannot be written is just a slower run
 
     def invalidate(self) -> None:
+        self._indexes.clear()
         self._projects.clear()
         self._roots.clear()
         self._site_maps.clear()

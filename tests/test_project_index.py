@@ -1,0 +1,243 @@
+"""The project index (tflint_notes/project/index.py): what the modules of a project say about each other.
+
+Fast tests (no TensorFlow import): facts, resolution through imports and re-exports, graph code across modules,
+the disk cache, and bad input that must end as "unknown", never as a crash, a hang, Keras or graph code.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from tflint_notes.project.index import build_index, module_files
+from tflint_notes.project.view import NO_VIEW
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return root
+
+
+BASE_PROJECT = {
+    "requirements.txt": "tensorflow==2.21.*\n",
+    "pkg/__init__.py": "from .blocks import Scale\n",
+    "pkg/base.py": """
+        import tensorflow as tf
+
+        class BaseBlock(tf.keras.layers.Layer):
+            def __init__(self, units=1, **kwargs):
+                super().__init__(**kwargs)
+                self.units = units
+
+            def helper(self, x):
+                return x
+        """,
+    "pkg/blocks.py": """
+        from .base import BaseBlock
+
+        class Scale(BaseBlock):
+            def call(self, x, temperature=1.0):
+                return self.helper(x)
+        """,
+    "pkg/deep.py": """
+        from pkg import Scale
+        import pkg.base
+
+        class Deep(Scale):
+            pass
+
+        class Other(pkg.base.BaseBlock):
+            pass
+        """,
+    "pkg/utils.py": """
+        import numpy as np
+        from . import helpers
+
+        def normalize(x):
+            return x / np.sqrt(np.sum(x * x)) + helpers.inner(x)
+
+        def stats(a):
+            return np.mean(a)
+
+        def scale(x, factor):
+            return x * factor
+        """,
+    "pkg/helpers.py": """
+        import numpy as np
+
+        def inner(y):
+            return np.abs(y)
+        """,
+    "pkg/train.py": """
+        import numpy as np
+        import tensorflow as tf
+        from .utils import normalize, stats
+        from . import utils
+
+        @tf.function
+        def train_step(x):
+            y = tf.square(x)
+            utils.scale(3.0, 2)
+            return normalize(y)
+
+        def main():
+            return stats(np.ones(3))
+        """,
+}
+
+
+def test_bases_resolve_through_relative_absolute_and_reexported_imports(tmp_path: Path):
+    index = build_index(str(write(tmp_path, BASE_PROJECT)))
+    assert index.keras_base("pkg.base.BaseBlock") == "tensorflow.keras.layers.Layer"
+    assert index.keras_base("pkg.blocks.Scale") == "tensorflow.keras.layers.Layer"
+    assert index.keras_base("pkg.Scale") == "tensorflow.keras.layers.Layer"  # re-export in __init__.py
+    assert index.keras_base("pkg.deep.Deep") == "tensorflow.keras.layers.Layer"
+    assert index.keras_base("pkg.deep.Other") == "tensorflow.keras.layers.Layer"
+    assert index.keras_base("pkg.utils.normalize") is None
+    view = index.view(str(tmp_path / "pkg" / "deep.py"))
+    assert view.keras_base("pkg.Scale") == "tensorflow.keras.layers.Layer"
+    assert view.keywords_of("pkg.Scale", "call") == frozenset({"x", "temperature"})
+    assert view.keywords_of("pkg.Scale", "__init__") == frozenset({"units", "**"})
+    assert view.project_methods("pkg.Scale") == frozenset({"__init__", "call", "helper"})
+
+
+def test_graph_code_reaches_helpers_of_other_modules_only_with_tensors(tmp_path: Path):
+    index = build_index(str(write(tmp_path, BASE_PROJECT)))
+    entries = index.entries()
+    normalize = entries["pkg.utils"]["normalize"]
+    assert normalize.reason == "called from @tf.function `train_step` in pkg/train.py:11"
+    assert normalize.tensor_params == frozenset({"x"})
+    assert entries["pkg.helpers"]["inner"].reason == "called from `normalize` (graph code) in pkg/utils.py:6"
+    assert "stats" not in entries["pkg.utils"]  # called eagerly only
+    assert "scale" not in entries["pkg.utils"]  # called from graph code with Python numbers only
+    assert entries["pkg.base"]["BaseBlock.helper"].reason == "called from Keras `Scale.call` in pkg/blocks.py:6"
+    view = index.view(str(tmp_path / "pkg" / "utils.py"))
+    assert view.entry("normalize") is normalize and view.entry("stats") is None
+    assert index.view(str(tmp_path / "pkg" / "train.py")).entries == ()
+
+
+def test_dataset_callbacks_and_wrapped_functions_of_other_modules(tmp_path: Path):
+    write(tmp_path, {
+        "setup.py": "from setuptools import setup\nsetup(name='x', install_requires=['tensorflow'])\n",
+        "app/__init__.py": "",
+        "app/prep.py": """
+            import numpy as np
+
+            def parse(record):
+                return np.log(record)
+
+            def step(x):
+                return np.exp(x)
+
+            def eager(x):
+                return np.exp(x)
+            """,
+        "app/main.py": """
+            import tensorflow as tf
+            from app import prep
+
+            ds = tf.data.Dataset.range(3).map(prep.parse)
+            fast = tf.function(prep.step)
+            slow = tf.py_function(prep.eager, [1.0], tf.float32)
+            """,
+    })
+    entries = build_index(str(tmp_path)).entries()["app.prep"]
+    assert entries["parse"].reason == "a tf.data callback in app/main.py:5"
+    assert entries["parse"].tensor_params == frozenset({"record"})
+    assert entries["step"].reason == "a tf.function-wrapped function in app/main.py:6"
+    assert "eager" not in entries
+
+
+def test_unresolvable_code_is_unknown_never_keras_nor_graph(tmp_path: Path):
+    write(tmp_path, {
+        "pyproject.toml": "[project]\nname = 'x'\ndependencies = ['tensorflow']\n",
+        "pkg/__init__.py": "",
+        "pkg/a.py": "from .b import B\nimport tensorflow as tf\nclass A(B):\n    pass\n",
+        "pkg/b.py": "from .a import A\nclass B(A):\n    pass\n",  # a base cycle
+        "pkg/broken.py": "class Broken(:\n",
+        "pkg/uses_broken.py": "from .broken import Broken\nclass C(Broken):\n    pass\n",
+        "pkg/star.py": "from .things import *\nclass D(Layer):\n    pass\n",
+        "pkg/things.py": "from tensorflow.keras.layers import Layer\n",
+        "pkg/plain.py": "class Layer:\n    pass\n",
+        "pkg/mine.py": "from .plain import Layer\nclass E(Layer):\n    pass\n",  # same name, not Keras
+        "pkg/paths.py": "import sys\nsys.path.insert(0, '/elsewhere')\nfrom magic import Thing\nclass F(Thing):\n    pass\n",
+        "pkg/twice.py": "try:\n    from .plain import Layer\nexcept ImportError:\n    from tensorflow.keras.layers import Layer\n"
+                        "class G(Layer):\n    pass\n",
+        "nspkg/sub/mod.py": "from nspkg.sub.other import H\nclass I(H):\n    pass\n",  # namespace package
+        "nspkg/sub/other.py": "import tensorflow as tf\nclass H(tf.keras.Model):\n    pass\n",
+        "pkg/loop1.py": "from . import loop2\nimport tensorflow as tf\n@tf.function\ndef f(x):\n    return loop2.g(x)\n",
+        "pkg/loop2.py": "from . import loop1\ndef g(x):\n    return loop1.f(x)\n",
+    })
+    index = build_index(str(tmp_path))
+    for name in ("pkg.a.A", "pkg.b.B", "pkg.uses_broken.C", "pkg.star.D", "pkg.mine.E", "pkg.paths.F", "pkg.twice.G"):
+        assert index.keras_base(name) is None, name
+    assert index.facts("pkg.broken") is None
+    assert index.keras_base("nspkg.sub.mod.I") == "tensorflow.keras.Model"  # folders without __init__.py count
+    entries = index.entries()
+    assert set(entries) == {"pkg.loop2"}  # the call cycle ends; g is reached once
+    assert entries["pkg.loop2"]["g"].reason == "called from @tf.function `f` in pkg/loop1.py:5"
+
+
+def test_only_modules_that_can_hold_graph_roots_are_read_to_find_them(tmp_path: Path):
+    files = dict(BASE_PROJECT)
+    files["pkg/config.py"] = "SIZE = 3\n"
+    index = build_index(str(write(tmp_path, files)))
+    index.entries()
+    assert "pkg.config" not in index._facts  # no marker in its text: never parsed
+    assert index.facts("pkg.config") is not None  # but readable on demand
+
+
+def test_disk_cache_rereads_only_changed_modules(tmp_path: Path, monkeypatch):
+    project = write(tmp_path / "p", BASE_PROJECT)
+    cache = str(tmp_path / "cache")
+    index = build_index(str(project), None, cache)
+    before = index.view(str(project / "pkg" / "utils.py"))
+    index.save()
+    parsed = []
+    import tflint_notes.project.index as index_module
+
+    real = index_module.collect_module_facts
+
+    def counting(data, name, *args):
+        parsed.append(name)
+        return real(data, name, *args)
+
+    monkeypatch.setattr(index_module, "collect_module_facts", counting)
+    again = build_index(str(project), None, cache)
+    assert again.view(str(project / "pkg" / "utils.py")) == before
+    assert parsed == []
+    # the caller stops passing a tensor: the helper's view changes, only train.py is parsed again
+    (project / "pkg" / "train.py").write_text(BASE_PROJECT["pkg/train.py"].replace("normalize(y)", "normalize(1.0)")
+                                              .replace("\n        ", "\n"), encoding="utf-8")
+    third = build_index(str(project), None, cache)
+    after = third.view(str(project / "pkg" / "utils.py"))
+    assert parsed == ["pkg.train"]
+    assert after.entry("normalize") is None and after.fingerprint() != before.fingerprint()
+
+
+def test_views_are_the_same_whatever_is_asked_first(tmp_path: Path):
+    project = write(tmp_path, BASE_PROJECT)
+    paths = [str(p) for p in sorted(project.rglob("*.py"))]
+    forward = [build_index(str(project)).view(p) for p in paths]
+    index = build_index(str(project))
+    backward = [index.view(p) for p in reversed(paths)][::-1]
+    assert forward == backward
+    assert build_index(str(project)).view(str(tmp_path / "elsewhere.py")) is NO_VIEW
+
+
+def test_module_files_skip_environments_and_subprojects(tmp_path: Path):
+    write(tmp_path, {
+        "requirements.txt": "tensorflow\n",
+        "src/lib/__init__.py": "",
+        "src/lib/core.py": "",
+        ".venv/lib/site.py": "",
+        "build/lib/copy.py": "",
+        "service/requirements.txt": "tensorflow==2.15\n",
+        "service/serve.py": "",
+        "scripts/run-it.py": "",  # not an importable name
+    })
+    names = [name for _, name in module_files(str(tmp_path))]
+    assert names == ["lib", "lib.core"]

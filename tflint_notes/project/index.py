@@ -1,0 +1,470 @@
+"""What the modules of a project say about each other: the project index.
+
+Rules see one module at a time.  Real projects put a Keras base class in one file and its subclasses in
+others, and a `@tf.function` training step in one file and the NumPy helper it calls in another.  The index
+reads every module of the project once (CPython's AST, never libcst, never importing anything), keeps a few
+facts per module (`facts.collect`), and answers three questions for the file being linted (`ModuleView`):
+
+- is an imported class of the project (transitively) a Keras Layer/Model, and through which Keras base;
+- which keywords a project class's `__init__`/`call` accepts;
+- which of this module's functions are graph code because graph code of *another* module calls them with
+  tensors, and who that caller is (for the message).
+
+Facts are cached on disk per module, keyed by the module's contents; the cross-module conclusions are
+recomputed from them on each run (cheap).  A file's lint results are cached under the fingerprint of the facts
+its view used, so a changed module re-lints only the files whose view changed.  Whatever cannot be resolved
+(star imports, a module that does not parse, a name bound in two ways, `sys.path` tricks) is unknown: never
+Keras, never graph code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from tflint_notes.project.facts import collect_module_facts
+from tflint_notes.project.layout import listdir
+from tflint_notes.project.view import NO_VIEW, Entry, ModuleView
+
+__all__ = ["ProjectIndex", "ModuleView", "NO_VIEW", "Entry", "module_files"]
+
+_FORMAT = 2
+# A module can hold a graph root only if its text has one of these (a sound pre-filter: the facts resolve
+# tf.function through an attribute `.function` or an imported name `function`, Dataset callbacks through
+# `.map(` and friends, Keras graph methods through their `def`); other modules are read only when reached.
+_ROOT_MARKERS = re.compile(
+    rb"\.function\b|\bimport\b[^\n]*\bfunction\b|^\s*function\s*[,)]|\.(?:map|filter|flat_map|interleave)\b"
+    rb"|\bdef\s+(?:call|train_step|test_step|predict_step)\b", re.M)
+_KERAS_GRAPH_METHODS = ("call", "train_step", "test_step", "predict_step")
+# Folders that are not the project's own code.
+_SKIPPED_DIRS = frozenset({
+    "__pycache__", "node_modules", "site-packages", "dist-packages", "build", "dist", "venv", "env",
+    ".venv", ".env", ".git", ".hg", ".tox", ".nox", ".eggs",
+})
+MAX_MODULES = 20_000  # beyond this a "project" is a whole disk; the index stays empty (everything unknown)
+MAX_BYTES = 2_000_000  # generated files this large are not hand-written project code
+
+
+class ProjectIndex:
+    """Module facts of one project, read on demand, and the conclusions drawn from them together.
+
+    Facts come from the linter's own parse when the caller has one (`supply`), else from the disk cache
+    (keyed by the module's bytes), else from a parse of the module.  A module is read only when a question
+    needs it: a class chain, a call target, or a search for graph roots (only modules whose text can hold one).
+    """
+
+    def __init__(self, root: str, top: str | None = None, cache_dir: str | None = None):
+        self.root = root
+        self.files: dict[str, str] = {}  # dotted name -> absolute path
+        for path, name in module_files(root, top):
+            self.files.setdefault(name, path)  # src/pkg and pkg both present: the first wins
+        self.paths = {path: name for name, path in self.files.items()}
+        self._facts: dict[str, dict | None] = {}
+        self._supplied: dict[str, dict | None] = {}
+        self._stats: dict[str, tuple] = {}  # path -> (mtime_ns, size) when read, for `stale()`
+        self._cache_file = None
+        self._cached: dict = {}
+        self._dirty = False
+        if cache_dir:
+            key = hashlib.blake2b(f"{_FORMAT}\0{root}\0{top}".encode(), digest_size=16).hexdigest()
+            self._cache_file = Path(cache_dir) / "index" / f"{key}.json"
+            try:
+                with open(self._cache_file, encoding="utf-8") as handle:
+                    data = json.load(handle)
+                if data.get("format") == _FORMAT:
+                    self._cached = data["modules"]
+            except (OSError, ValueError, KeyError, TypeError):
+                self._cached = {}
+        self._keras: dict = {}
+        self._lookup: dict = {}
+        self._entries: dict | None = None
+
+    def supply(self, path: str, facts: dict | None) -> None:
+        """Facts the linter derived from its own parse of `path` (saves parsing it again)."""
+        name = self.paths.get(os.path.abspath(path))
+        if name is not None and name not in self._facts:
+            self._supplied[name] = facts
+
+    def facts(self, module: str) -> dict | None:
+        """The facts of a module of the project (None: it does not parse or cannot be read)."""
+        if module in self._facts:
+            return self._facts[module]
+        found = self._read(module, need_facts=True)
+        return found
+
+    def _read(self, module: str, need_facts: bool) -> dict | None | bool:
+        """The module's facts; with `need_facts=False`, False when its text shows it holds no graph root."""
+        path = self.files[module]
+        relative = os.path.relpath(path, self.root).replace(os.sep, "/")
+        try:
+            stat = os.stat(path)
+            with open(path, "rb") as handle:
+                data = handle.read() if stat.st_size <= MAX_BYTES else b""
+        except OSError:
+            self._facts[module] = None
+            return None
+        self._stats[path] = (stat.st_mtime_ns, stat.st_size)
+        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+        cached = self._cached.get(relative)
+        if cached is None or cached.get("digest") != digest or cached.get("name") != module:
+            cached = {"digest": digest, "name": module, "markers": bool(_ROOT_MARKERS.search(data))}
+            self._cached[relative] = cached
+            self._dirty = True
+        if "facts" in cached:
+            facts = cached["facts"]
+        elif not need_facts and not cached["markers"]:
+            return False
+        else:
+            if module in self._supplied:
+                facts = self._supplied.pop(module)
+            else:
+                facts = collect_module_facts(data, module, path.endswith("__init__.py"), relative) if data else None
+            cached["facts"] = facts
+            self._dirty = True
+        self._facts[module] = facts
+        return facts
+
+    def save(self) -> None:
+        """Write what was read to the disk cache (only if something new was read)."""
+        if self._cache_file is None or not self._dirty:
+            return
+        known = {os.path.relpath(path, self.root).replace(os.sep, "/") for path in self.files.values()}
+        data = {"format": _FORMAT, "modules": {k: v for k, v in self._cached.items() if k in known}}
+        _write_json(self._cache_file, data)
+        self._dirty = False
+
+    def stale(self) -> bool:
+        """Has a module the index read changed on disk since?  (New modules are seen when the language server
+        invalidates the store on a save.)"""
+        for path, known in self._stats.items():
+            try:
+                stat = os.stat(path)
+            except OSError:
+                return True
+            if (stat.st_mtime_ns, stat.st_size) != known:
+                return True
+        return False
+
+    def module_name(self, path: str | None) -> str | None:
+        return self.paths.get(os.path.abspath(path)) if path else None
+
+    def view(self, path: str | None) -> ModuleView:
+        """The answers the module at `path` may need (see view.py); NO_VIEW outside the index."""
+        module = self.module_name(path)
+        if module is None:
+            return NO_VIEW
+        facts = self.facts(module)
+        if facts is None:
+            return NO_VIEW
+        entries = tuple(sorted(self.entries().get(module, {}).items()))
+        keras, keywords, methods = [], [], []
+        for qualname in facts["refs"]:
+            base = self.keras_base(qualname)
+            if base is None:
+                continue
+            keras.append((qualname, base))
+            for method in ("__init__", "call"):
+                keywords.append((qualname, method, self.keywords(qualname, method)))
+            methods.append((qualname, self.project_methods(qualname)))
+        package = module if facts["package"] else module.rpartition(".")[0]
+        return ModuleView(module, package, entries, tuple(keras), tuple(keywords), tuple(methods))
+
+    # -- names --
+
+    def module_of(self, qualname: str) -> str | None:
+        """The longest module name that `qualname` starts with."""
+        parts = qualname.split(".")
+        for end in range(len(parts), 0, -1):
+            name = ".".join(parts[:end])
+            if name in self.files:
+                return name
+        return None
+
+    def lookup(self, qualname: str, _depth: int = 0) -> tuple | None:
+        """("class" | "function" | "module", module, local name) that `qualname` names in the project,
+        following re-exports (`from .layers import Gate` in `__init__.py`); None when unknown."""
+        if qualname in self._lookup:
+            return self._lookup[qualname]
+        self._lookup[qualname] = None  # a re-export cycle resolves to unknown
+        found = self._find(qualname, _depth)
+        self._lookup[qualname] = found
+        return found
+
+    def _find(self, qualname: str, depth: int) -> tuple | None:
+        if depth > 20:
+            return None
+        module = self.module_of(qualname)
+        if module is None:
+            return None
+        facts = self.facts(module)
+        rest = qualname[len(module) + 1:] if len(qualname) > len(module) else ""
+        if not rest:
+            return ("module", module, "")
+        if facts is None:
+            return None
+        head, _, tail = rest.partition(".")
+        if head in facts["classes"]:
+            if not tail:
+                return ("class", module, head)
+            return ("function", module, f"{head}.{tail}") if f"{head}.{tail}" in facts["functions"] else None
+        if head in facts["functions"] and not tail:
+            return ("function", module, head)
+        target = facts["imports"].get(head)
+        if target is not None and target != qualname:
+            return self.lookup(f"{target}.{tail}" if tail else target, depth + 1)
+        return None
+
+    # -- Keras classes --
+
+    def keras_base(self, qualname: str, _seen: frozenset = frozenset()) -> str | None:
+        if qualname in self._keras:
+            return self._keras[qualname]
+        found = None
+        where = self.lookup(qualname)
+        if where is not None and where[0] == "class" and qualname not in _seen:
+            _, module, name = where
+            for base in self.facts(module)["classes"][name]["bases"]:
+                if base is None:
+                    continue
+                if _is_keras_base(base):
+                    found = base
+                    break
+                found = self.keras_base(base, _seen | {qualname})
+                if found is not None:
+                    break
+        if not _seen:
+            self._keras[qualname] = found
+        return found
+
+    def _class_chain(self, qualname: str) -> list[tuple[str, str]]:
+        """(module, class name) of the project classes in `qualname`'s bases, nearest first, no cycles."""
+        out: list = []
+        todo = [qualname]
+        seen: set = set()
+        while todo:
+            current = todo.pop(0)
+            where = self.lookup(current)
+            if where is None or where[0] != "class" or (where[1], where[2]) in seen:
+                continue
+            seen.add((where[1], where[2]))
+            out.append((where[1], where[2]))
+            todo.extend(b for b in self.facts(where[1])["classes"][where[2]]["bases"] if b)
+        return out
+
+    def keywords(self, qualname: str, method: str) -> frozenset | None:
+        for module, name in self._class_chain(qualname):
+            func = self.facts(module)["functions"].get(f"{name}.{method}")
+            if func is not None:
+                names = set(func["params"][1:]) | set(func["kwonly"])
+                if func["kwargs"]:
+                    names.add("**")
+                return frozenset(names)
+        return None
+
+    def project_methods(self, qualname: str) -> frozenset:
+        """Method names defined by the project classes in a class's bases (the class itself included)."""
+        names: set = set()
+        for module, name in self._class_chain(qualname):
+            prefix = name + "."
+            names.update(key[len(prefix):] for key in self.facts(module)["functions"] if key.startswith(prefix))
+        return frozenset(names)
+
+    def method_owner(self, class_qual: str, method: str) -> str | None:
+        """The qualified name of the function `self.<method>` runs in a project class (nearest definition)."""
+        for module, name in self._class_chain(class_qual):
+            if f"{name}.{method}" in self.facts(module)["functions"]:
+                return f"{module}.{name}.{method}"
+        return None
+
+    # -- graph code across modules --
+
+    def _function(self, qualname: str) -> tuple[str, str, dict] | None:
+        where = self.lookup(qualname)
+        if where is None or where[0] != "function":
+            return None
+        func = self.facts(where[1])["functions"].get(where[2])
+        return (where[1], where[2], func) if func is not None else None
+
+    def _roots(self) -> list[tuple]:
+        """(module, function, tensor parameters, why, origin) of every graph root of the project; `origin`
+        names where another module makes it a root (`ds.map(helpers.parse)`), else None."""
+        roots = []
+        for module in sorted(self.files):
+            facts = self._facts[module] if module in self._facts else self._read(module, need_facts=False)
+            if not facts:
+                continue
+            for name, func in sorted(facts["functions"].items()):
+                if func["eager"]:
+                    continue
+                if func["root"]:
+                    roots.append((module, name, frozenset(func["cand"]), func["root"], None))
+                elif "." in name:
+                    cls, method = name.split(".", 1)
+                    if method in _KERAS_GRAPH_METHODS and self.keras_base(f"{module}.{cls}") is not None:
+                        roots.append((module, name, frozenset(func["cand"]), f"Keras `{name}`", None))
+            for target, why, line in facts["wraps"]:
+                found = self._function(target)
+                if found is not None and not found[2]["eager"]:
+                    params = found[2]["params"][1:] if "." in found[1] else found[2]["params"]
+                    tensors = frozenset(params) if why == "a tf.data callback" else frozenset(found[2]["cand"])
+                    # wrapped in another module: the function's own module cannot see it
+                    origin = f"{why} in {facts['path']}:{line}" if found[0] != module else None
+                    roots.append((found[0], found[1], tensors, why, origin))
+        return roots
+
+    def entries(self) -> dict[str, dict[str, Entry]]:
+        """{module: {function: Entry}} for functions graph code of another module calls with tensors."""
+        if self._entries is None:
+            self._entries = self._propagate()
+        return self._entries
+
+    def _propagate(self) -> dict:
+        """Graph code reaches across modules through calls that pass tensors.  Within a module every call
+        from graph code counts (as the per-file analysis does); into another module, only a call with at
+        least one tensor argument (a call with Python values only is not evidence of anything)."""
+        graph: dict[tuple, set] = {}  # (module, function) -> parameters that receive tensors
+        why: dict[tuple, str] = {}  # graph roots only
+        todo: list = []
+        cross: dict[tuple, str] = {}
+        for module, name, tensors, reason, origin in self._roots():
+            key = (module, name)
+            if key not in graph:
+                graph[key] = set()
+                why[key] = reason
+            graph[key] |= tensors
+            if origin is not None:
+                cross.setdefault(key, origin)
+            todo.append(key)
+        while todo:
+            key = todo.pop()
+            module, name = key
+            func = self.facts(module)["functions"][name]
+            holding = graph[key]
+            for callee, line, args in func["calls"]:
+                target = self._callee(module, name, callee)
+                if target is None:
+                    continue
+                t_module, t_name, t_func = target
+                if t_func["eager"]:
+                    continue
+                tensors = _tensor_params(t_func, args, holding, method="." in t_name)
+                other = t_module != module
+                if other and not tensors:
+                    continue
+                t_key = (t_module, t_name)
+                before = graph.get(t_key)
+                if before is None:
+                    graph[t_key] = set(tensors)
+                elif tensors <= before:
+                    if not (other and t_key not in cross and t_key not in why):
+                        continue
+                else:
+                    before |= tensors
+                if other and t_key not in cross and t_key not in why:  # a root is graph code in its own module
+                    cross[t_key] = f"called from {_describe(name, why.get(key))} in {self._shown(module)}:{line}"
+                todo.append(t_key)
+        entries: dict[str, dict[str, Entry]] = {}
+        for (module, name), reason in sorted(cross.items()):
+            entries.setdefault(module, {})[name] = Entry(reason, frozenset(graph[(module, name)]))
+        return entries
+
+    def _callee(self, module: str, caller: str, callee: str) -> tuple | None:
+        if callee.startswith("self."):
+            if "." not in caller:
+                return None
+            owner = self.method_owner(f"{module}.{caller.split('.', 1)[0]}", callee[5:])
+            return self._function(owner) if owner is not None else None
+        return self._function(callee)
+
+    def _shown(self, module: str) -> str:
+        facts = self.facts(module)
+        return facts["path"] if facts is not None else module
+
+
+def _describe(name: str, root_reason: str | None) -> str:
+    """How a caller is named in messages: the root it is, or a function that graph code calls."""
+    if root_reason is None:
+        return f"`{name}` (graph code)"
+    if root_reason == "@tf.function":
+        return f"@tf.function `{name}`"
+    if root_reason.startswith("Keras `"):
+        return root_reason
+    return f"{root_reason} `{name}`"
+
+
+def _tensor_params(func: dict, args: list, holding: set, method: bool) -> set:
+    """The callee's parameters that receive a tensor at this call."""
+    params = func["params"][1:] if method else func["params"]
+    out = set()
+    for key, evidence in args:
+        if not evidence or not ("T" in evidence or any(reason[2:] in holding for reason in evidence)):
+            continue
+        if isinstance(key, int):
+            if key < len(params):
+                out.add(params[key])
+        elif key in params or key in func["kwonly"]:
+            out.add(key)
+    return out & set(func["cand"])
+
+
+def _is_keras_base(qualname: str) -> bool:
+    from tflint_notes.analysis import is_keras_base
+
+    return is_keras_base(qualname)
+
+
+# -- building and caching --
+
+
+def module_files(root: str, top: str | None = None) -> list[tuple[str, str]]:
+    """(absolute path, dotted module name) of the project's Python modules, sorted.  Subfolders that are
+    projects of their own (a monorepo's services) and environment/build folders are not part of it."""
+    from tflint_notes.project.layout import is_project_dir
+
+    base = os.path.dirname(root) if top else root
+    found: list = []
+    stack = [root]
+    while stack and len(found) <= MAX_MODULES:
+        folder = stack.pop()
+        names = sorted(listdir(folder))
+        if folder != root and is_project_dir(names):
+            continue
+        for name in names:
+            full = os.path.join(folder, name)
+            if name.endswith(".py") and os.path.isfile(full):
+                found.append(full)
+            elif (not name.startswith(".") and name not in _SKIPPED_DIRS and not name.endswith(".dist-info")
+                  and os.path.isdir(full) and not os.path.islink(full)):
+                stack.append(full)
+    if len(found) > MAX_MODULES:
+        return []
+    src = os.path.join(root, "src")
+    out = []
+    for path in found:
+        start = src if not top and path.startswith(src + os.sep) else base
+        relative = os.path.relpath(path, start)[:-3].split(os.sep)
+        if relative[-1] == "__init__":
+            relative = relative[:-1]
+        if relative and all(part.isidentifier() for part in relative):
+            out.append((path, ".".join(relative)))
+    return sorted(out)
+
+
+def build_index(root: str, top: str | None = None, cache_dir: str | None = None) -> ProjectIndex:
+    """The index of the project at `root` (`top`: the package name of an installed distribution)."""
+    return ProjectIndex(root, top, cache_dir)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a cache that cannot be written is a slower run, nothing more
