@@ -18,6 +18,8 @@ from tflint_notes.documents import load_document
 from tflint_notes.engine import InternalError, Linter, ParseError, fix_text
 from tflint_notes.output import FORMATS, WRITERS, FileResult, use_colour
 from tflint_notes.project import Project, store_for
+from tflint_notes.project.index import module_identity
+from tflint_notes.project.view import NO_VIEW
 from tflint_notes.project.target import valid_tensorflow_setting
 from tflint_notes.results import Diagnostic
 from tflint_notes.rule import all_rules
@@ -217,6 +219,9 @@ class _FilteredLinter:
     def target_for(self, project):
         return self._linter.target_for(project)
 
+    def parsed_facts(self, text: str, identity):
+        return self._linter.parsed_facts(text, identity)
+
     def lint(self, text: str, **kwargs):
         result = self._linter.lint(text, **kwargs)
         kept = []
@@ -258,6 +263,8 @@ class Outcome:
     stderr: str = ""
     fixed: int = 0
     changed: bool = False
+    # (module name, its facts for the project index) when the linter parsed the file (see project/index.py)
+    facts: tuple | None = None
     withheld_unsafe: int = 0
 
 
@@ -281,7 +288,9 @@ def project_of(path: str, job: Job) -> Project:
     return store_for(job.cache_dir).for_path(name)
 
 
-def process_file(path: str, job: Job) -> Outcome:
+def process_file(path: str, job: Job, view=None) -> Outcome:
+    """Lint or fix one file.  `view`: what the project index says to this module; None on the first pass,
+    which also hands back the module's facts for the index (see `_outcomes`)."""
     settings = job.settings
     shown = _display(job.stdin_filename if path == "-" and job.stdin_filename else path)
     try:
@@ -289,17 +298,24 @@ def process_file(path: str, job: Job) -> Outcome:
     except SourceError as exc:
         return Outcome(FileResult(shown, error=str(exc)), [])
     ignore_path = (job.stdin_filename or path) if path == "-" else path
-    view = _FilteredLinter(_linter_for(job), settings.ignored_for(ignore_path), settings.is_fixable)
+    linter = _FilteredLinter(_linter_for(job), settings.ignored_for(ignore_path), settings.is_fixable)
     result = FileResult(shown, document)
     project = project_of(path, job)
-    result.target = view.target_for(project)[1]
+    result.target = linter.target_for(project)[1]
     outcome = Outcome(result, [])
+    first_pass = view is None
+    if view is None:
+        view = NO_VIEW if path != "-" else store_for(job.cache_dir).view_for(job.stdin_filename, project)
     try:
         if job.command == "fix":
-            internal = _fix_document(job, view, path, document, outcome, project)
+            internal = _fix_document(job, linter, path, document, outcome, project, view)
         else:
-            linted = view.lint(document.text, project=project)
+            linted = linter.lint(document.text, project=project, view=view)
             result.diagnostics, internal = linted.diagnostics, linted.internal_errors
+        if first_pass and path != "-" and project.root is not None and path.endswith(".py"):
+            identity = module_identity(project.root, _installed_top(project), path)
+            if identity is not None:
+                outcome.facts = (identity[0], linter.parsed_facts(document.text, identity))
         for error in internal:
             outcome.errors.append(FileResult(shown, error=error.describe()))
     except ParseError as exc:
@@ -317,8 +333,8 @@ def process_file(path: str, job: Job) -> Outcome:
     return outcome
 
 
-def _worker(batch: list[str], job: Job) -> list[Outcome]:
-    return [process_file(path, job) for path in batch]
+def _worker(batch: list, job: Job) -> list[Outcome]:
+    return [process_file(path, job, view) for path, view in batch]
 
 
 def _jobs(args, count: int) -> int:
@@ -329,21 +345,84 @@ def _jobs(args, count: int) -> int:
     return max(1, min(os.cpu_count() or 1, count // 32))
 
 
-def _outcomes(files: list[str], job: Job, jobs: int, progress):
-    if jobs <= 1:
-        for path in files:
-            progress.step(path)
-            yield process_file(path, job)
-        return
+def _outcomes(files: list[str], job: Job, jobs: int, progress) -> list[Outcome]:
+    """Every file's outcome, in file order, in two passes.  The first lints each file alone and collects the
+    facts the project index needs from the parse it made anyway; then the index tells each module what the
+    other modules of its project say about it (a Keras base class elsewhere, graph code elsewhere calling
+    its helpers).  Only the files for which that changes something are linted again, with that view: the
+    results are the same whatever the order of the files and the number of jobs."""
+    first = _run_pass([(path, None) for path in files], job, jobs, progress)
+    store = store_for(job.cache_dir)
+    again = []
+    indexes = {}
+    for index_in_run, (path, outcome) in enumerate(zip(files, first)):
+        if outcome.facts is None:
+            continue
+        project = project_of(path, job)
+        index = store.index_for(project)
+        if index is not None:
+            indexes[project.root] = index
+            index.supply(path, outcome.facts[0], outcome.facts[1])
+    for index_in_run, path in enumerate(files):
+        if path == "-" or first[index_in_run].result.error:
+            continue
+        project = project_of(path, job)
+        index = indexes.get(project.root) or (store.index_for(project) if project.root else None)
+        if index is None:
+            continue
+        indexes[project.root] = index
+        view = index.view(path)
+        if not view.trivial:
+            again.append((index_in_run, path, view))
+    for index in indexes.values():
+        index.save()
+    if again:
+        redone = _run_pass([(path, view) for _, path, view in again], job, jobs, None)
+        for (position, _, _), outcome in zip(again, redone):
+            first[position] = _merge_passes(first[position], outcome, job)
+    return first
+
+
+def _merge_passes(first: Outcome, second: Outcome, job: Job) -> Outcome:
+    """The second pass decides, except that fixes the first pass already wrote to disk stay counted."""
+    if job.command != "fix" or job.diff or not first.changed:
+        return second
+    second.result.applied = list(first.result.applied or ()) + list(second.result.applied or ())
+    second.fixed += first.fixed
+    second.changed = True
+    second.stderr = first.stderr + second.stderr
+    return second
+
+
+def _run_pass(tasks: list, job: Job, jobs: int, progress) -> list[Outcome]:
+    if jobs <= 1 or len(tasks) < 2:
+        out = []
+        for path, view in tasks:
+            if progress is not None:
+                progress.step(path)
+            out.append(process_file(path, job, view))
+        return out
     import concurrent.futures
 
-    size = max(4, min(64, len(files) // (jobs * 8) or 4))
-    batches = [files[i:i + size] for i in range(0, len(files), size)]
+    size = max(4, min(64, len(tasks) // (jobs * 8) or 4))
+    batches = [tasks[i:i + size] for i in range(0, len(tasks), size)]
+    out = []
     with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
         for batch, outcomes in zip(batches, pool.map(_worker, batches, [job] * len(batches))):
-            for path, outcome in zip(batch, outcomes):
-                progress.step(path)
-                yield outcome
+            for (path, _), outcome in zip(batch, outcomes):
+                if progress is not None:
+                    progress.step(path)
+                out.append(outcome)
+    return out
+
+
+def _installed_top(project: Project) -> str | None:
+    """The package name of a project that is an installed distribution (its modules are named from the
+    site-packages folder), else None."""
+    from tflint_notes.project.layout import site_package_root
+
+    site = site_package_root(project.root)
+    return site[1] if site is not None else None
 
 
 def _cache_dir(args, settings: Settings) -> str | None:
@@ -453,10 +532,10 @@ def _run(args, settings: Settings) -> int:
     return EXIT_FINDINGS if totals.findings else EXIT_CLEAN
 
 
-def _fix_document(job: Job, linter, path, document, outcome: Outcome, project: Project):
+def _fix_document(job: Job, linter, path, document, outcome: Outcome, project: Project, view):
     result = outcome.result
     fixed = fix_text(linter, document.text, unsafe=bool(job.settings.unsafe_fixes), check=getattr(document, "check", None),
-                     project=project)
+                     project=project, view=view)
     for diag, why in fixed.dropped:
         start = document.location(diag.line, diag.column)
         cell = f"cell {start.cell}:" if start.cell is not None else ""

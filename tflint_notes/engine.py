@@ -23,6 +23,7 @@ from tflint_notes.gate import FixGate
 from tflint_notes.noqa import NoqaIndex
 from tflint_notes.project import NO_PROJECT, Project, Target
 from tflint_notes.project.target import override
+from tflint_notes.project.view import NO_VIEW, ModuleView
 from tflint_notes.results import Diagnostic, Edit, Fix
 from tflint_notes.rule import Candidate, PendingFix, Rule, all_rules
 from tflint_notes.screen import FileFacts
@@ -114,14 +115,15 @@ class RuleSet:
                      if not cls.triggers or any(t in text for t in cls.triggers))
 
     @staticmethod
-    def screened(active: tuple[type[Rule], ...], tree: ast.Module) -> tuple[type[Rule], ...]:
-        """The rules whose screen says they may fire on this AST (see screen.py)."""
-        if not any(cls.screen is not None for cls in active):
+    def screened(active: tuple[type[Rule], ...], facts: "FileFacts | ast.Module | None") -> tuple[type[Rule], ...]:
+        """The rules whose screen says they may fire on this AST or its facts (see screen.py)."""
+        if facts is None or not any(cls.screen is not None for cls in active):
             return active
-        try:
-            facts = FileFacts(tree)
-        except RecursionError:
-            return active
+        if isinstance(facts, ast.Module):
+            try:
+                facts = FileFacts(facts)
+            except RecursionError:
+                return active
         kept = []
         for cls in active:
             try:
@@ -360,12 +362,36 @@ class Linter:
         self.target_tensorflow = target_tensorflow
         self.settings_source = settings_source
         self._targets: dict = {}
+        self._last_parse: tuple | None = None  # (text, CPython AST, FileFacts) of the last file parsed
         self.cache = None
         if cache_dir is not None:
             from tflint_notes.cache import ResultCache
 
             key = ",".join(cls.code for cls in self.rules.rule_classes)
             self.cache = ResultCache(cache_dir, key)
+
+    def _file_facts(self, text: str, tree: ast.Module, view: ModuleView) -> "FileFacts | None":
+        """The screen's facts of this parse, kept for `parsed_facts` (the project index reuses them)."""
+        try:
+            facts = FileFacts(tree, view)
+        except RecursionError:
+            facts = None
+        self._last_parse = (text, tree, facts)
+        return facts
+
+    def parsed_facts(self, text: str, identity: tuple) -> dict | None:
+        """The project-index facts (project/facts.py) of `text`, only if this linter parsed exactly this text
+        last (its screen walk is reused); None otherwise: the index reads the module itself when needed.
+        `identity`: (module name, is a package, path relative to the project root)."""
+        from tflint_notes.project.facts import module_facts
+
+        last = self._last_parse
+        if last is None or last[0] is not text or last[2] is None:
+            return None
+        try:
+            return module_facts(last[2], *identity)
+        except RecursionError:
+            return None
 
     def target_for(self, project: Project | None) -> tuple[Project, Target]:
         """The project (NO_PROJECT for None) and its target with the configuration applied."""
@@ -377,11 +403,11 @@ class Linter:
         return project, target
 
     def lint(self, text: str, *, apply_noqa: bool = True, tree: ast.Module | None = None,
-             project: Project | None = None) -> LintResult:
+             project: Project | None = None, view: ModuleView = NO_VIEW) -> LintResult:
         """Diagnostics for one decoded source text (raises ParseError).  `tree`: its CPython AST, if
         the caller has it (flake8 does).  `project`: the project the text belongs to (its target and its own
         packages); None: no project, the newest TensorFlow the tables describe."""
-        if not any(word in text for word in PREFILTER):
+        if view.trivial and not any(word in text for word in PREFILTER):
             return LintResult()
         active = self.rules.active_for(text)
         if not active:
@@ -390,10 +416,10 @@ class Linter:
         active = tuple(cls for cls in active if cls.fails_from is None or target.fails_from(cls.fails_from))
         if not active:
             return LintResult()
-        scope = f"{target.fingerprint()};{','.join(sorted(project.first_party))}"
+        scope = f"{target.fingerprint()};{','.join(sorted(project.first_party))};{view.fingerprint()}"
         cached = self.cache.get(text, scope) if self.cache is not None else None
         if cached is None:
-            raw = self._lint_raw(text, active, tree, project, target)
+            raw = self._lint_raw(text, active, tree, project, target, view)
             if self.cache is not None and not raw.internal_errors:
                 self.cache.put(text, raw.diagnostics, 0, scope)
         else:
@@ -403,18 +429,18 @@ class Linter:
         return _apply_noqa(text, raw)
 
     def _lint_raw(self, text: str, active, tree: ast.Module | None = None, project: Project = NO_PROJECT,
-                  target: Target | None = None) -> LintResult:
+                  target: Target | None = None, view: ModuleView = NO_VIEW) -> LintResult:
         """All diagnostics, `# noqa` not yet applied (that is what the cache stores)."""
         if tree is None:
             tree = compile_tree(text)
         if self.screen:
-            active = self.rules.screened(active, tree)
+            active = self.rules.screened(active, self._file_facts(text, tree, view))
             if not active:
                 return LintResult()
         module, statement_lines = parse_with_lines(text, tree)
         failures: list[InternalError] = []
         try:
-            candidates = self._run(module, active, failures, project, target or project.target)
+            candidates = self._run(module, active, failures, project, target or project.target, view)
         except RecursionError:
             raise ParseError("nesting too deep to analyse") from None
         result = LintResult(internal_errors=failures)
@@ -424,7 +450,7 @@ class Linter:
         return result
 
     def _run(self, module: cst.Module, active: tuple[type[Rule], ...], failures: list, project: Project,
-             target: Target) -> list[Candidate]:
+             target: Target, view: ModuleView = NO_VIEW) -> list[Candidate]:
         """One traversal with every active rule.  A rule that raises is dropped, reported as an internal
         error, and the traversal is redone without it (the normal path pays nothing for this)."""
         while True:
@@ -433,6 +459,7 @@ class Linter:
             ctx.keras2_target = target.keras2
             ctx.tf_newest = target.tf_newest
             ctx.first_party = project.first_party
+            ctx.view = view
             sink: list[Candidate] = []
             rules = [cls(ctx, sink) for cls in active]
             visits, leaves = self.rules.dispatch(active)
@@ -757,7 +784,8 @@ def apply_edits(text: str, fixes: list[Fix]) -> tuple[str, list[int]]:
     return text, sorted(applied)
 
 
-def fix_text(linter: Linter, text: str, *, unsafe: bool = False, check=None, project: Project | None = None) -> FixOutcome:
+def fix_text(linter: Linter, text: str, *, unsafe: bool = False, check=None, project: Project | None = None,
+             view: ModuleView = NO_VIEW) -> FixOutcome:
     """Apply fixes, re-lint and repeat until nothing changes (bounded).
 
     Every round's result passes the fix gate (gate.py): it compiles and reads no module name that
@@ -768,7 +796,7 @@ def fix_text(linter: Linter, text: str, *, unsafe: bool = False, check=None, pro
     rejected: set = set()
     last = None  # the lint of the text as it is now (a file with nothing to fix is linted once)
     for _ in range(MAX_FIX_ROUNDS):
-        last = outcome._note(linter.lint(outcome.text, project=project))
+        last = outcome._note(linter.lint(outcome.text, project=project, view=view))
         diagnostics = last.diagnostics
         fixable = [d for d in diagnostics if d.fix is not None and (d.fix.safe or unsafe)
                    and _signature(outcome.text, d) not in rejected]
@@ -795,7 +823,8 @@ def fix_text(linter: Linter, text: str, *, unsafe: bool = False, check=None, pro
         outcome.applied.extend(fixable[i] for i in applied)
         outcome.text = new_text
         last = None
-    final = (last if last is not None else outcome._note(linter.lint(outcome.text, project=project))).diagnostics
+    final = (last if last is not None else outcome._note(linter.lint(outcome.text, project=project,
+                                                                      view=view))).diagnostics
     outcome.remaining = final
     outcome.withheld_unsafe = sum(1 for d in final if d.fix is not None and not d.fix.safe and not unsafe)
     return outcome

@@ -86,8 +86,11 @@ class TFLintNotesChecker:
         text = "".join(self._lines)
         try:
             tree = self._tree if isinstance(self._tree, ast.Module) else None
-            project = store_for(self._cache_dir).for_path(self._filename if self._filename not in ("-", "stdin") else None)
-            result = self.linter().lint(text, apply_noqa=False, tree=tree, project=project)
+            store = store_for(self._cache_dir)
+            filename = self._filename if self._filename not in ("-", "stdin") else None
+            project = store.for_path(filename)
+            view = store.view_for(filename, project)  # other modules' Keras bases and graph callers
+            result = self.linter().lint(text, apply_noqa=False, tree=tree, project=project, view=view)
         except ParseError:
             return  # flake8 reports syntax errors itself (E999)
         except InternalError as exc:

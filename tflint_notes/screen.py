@@ -76,8 +76,12 @@ class CallFact:
 class FileFacts:
     """One walk over the module's AST; rules' screens query it."""
 
-    def __init__(self, tree: ast.Module):
+    def __init__(self, tree: ast.Module, view=None):
         self.tree = tree
+        # What the project index says of this module (project/view.py): Keras bases and graph callers in other
+        # modules.  Relative imports are read only when it knows the module's package.
+        self.view = view
+        self._package = view.package if view is not None and not view.trivial else None
         self.imports: dict[str, set[str]] = {}
         self.functions: list[Func] = []
         self.functions_named: dict[str, list[Func]] = {}
@@ -161,10 +165,17 @@ class FileFacts:
             return
         elif kind is ast.ImportFrom:
             self.import_nodes.append(node)
-            if not node.level and node.module:
+            module = node.module
+            if node.level and self._package is not None:
+                parts = self._package.split(".")
+                base = parts[:len(parts) - (node.level - 1)] if node.level - 1 <= len(parts) else None
+                module = ".".join([*base, *([node.module] if node.module else [])]) if base else None
+            elif node.level:
+                module = None
+            if module:
                 for alias in node.names:
                     if alias.name != "*":
-                        self.imports.setdefault(alias.asname or alias.name, set()).add(f"{node.module}.{alias.name}")
+                        self.imports.setdefault(alias.asname or alias.name, set()).add(f"{module}.{alias.name}")
             return
         elif kind is ast.Global or kind is ast.Nonlocal:
             self.global_decls.append(func)
@@ -228,7 +239,7 @@ class FileFacts:
             for klass in self.classes:
                 # `class A(*bases)` is nonsense at runtime, but the analysis reads the starred name too
                 bases = [b.value if type(b) is ast.Starred else b for b in klass.node.bases]
-                if any(is_keras_base(q) for b in bases for q in self.qualnames(b)):
+                if any(is_keras_base(q) or self._project_keras(q) for b in bases for q in self.qualnames(b)):
                     keras.add(klass)
                 else:
                     pending.append((klass, {b.id for b in bases if type(b) is ast.Name}))
@@ -242,6 +253,9 @@ class FileFacts:
                         changed = True
             self._keras = keras
         return self._keras
+
+    def _project_keras(self, qualname: str) -> bool:
+        return self.view is not None and self.view.keras_base(qualname) is not None
 
     def keras_method(self, func: Func | None, name: str) -> bool:
         """`func` lies in method `name` of a Keras class (lambdas in between are fine)."""
@@ -264,9 +278,15 @@ class FileFacts:
             return self._graph
         roots: list[Func] = []
         keras = self.keras_classes()
+        entries = self.view.entries if self.view is not None else ()
+        called_elsewhere = {name for name, _ in entries}
         for func in self.functions:
             if (func.cls in keras and func.name in _KERAS_GRAPH_METHODS) or self.decorated_with_tf_function(func):
                 roots.append(func)
+            elif called_elsewhere and func.name is not None and (
+                    (func.cls is None and func.parent is None and func.name in called_elsewhere)
+                    or (func.cls is not None and f"{func.cls.name}.{func.name}" in called_elsewhere)):
+                roots.append(func)  # graph code of another module calls it (project index)
         for fact in self.calls:
             call = fact.node
             callee = call.func

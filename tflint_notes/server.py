@@ -168,13 +168,19 @@ class TFLintNotesServer(LanguageServer):
     def project_for(self, path: str):
         return self.projects.for_path(path if os.path.isabs(path) else None)
 
+    def view_for(self, path: str, project):
+        """What the project index says of this module (other modules' Keras bases and graph callers); the
+        index re-reads a module that changed on disk, so a saved file is seen at the next keystroke."""
+        return self.projects.view_for(path if os.path.isabs(path) else None, project)
+
     def lint(self, uri: str) -> tuple[str, list[Diagnostic], Settings]:
         document = self.workspace.get_text_document(uri)
         text = document.source
         path = document.path or uri
         settings = self.settings_for(path)
         try:
-            result = self.linter_for(settings).lint(text, project=self.project_for(path))
+            project = self.project_for(path)
+            result = self.linter_for(settings).lint(text, project=project, view=self.view_for(path, project))
         except (ParseError, InternalError):
             return text, [], settings  # a half-typed line: no TFN diagnostics, no popups
         ignored = settings.ignored_for(path)
@@ -304,6 +310,8 @@ def build_server() -> TFLintNotesServer:
     def did_save(ls: TFLintNotesServer, params: types.DidSaveTextDocumentParams):
         if is_project_file(params.text_document.uri):
             ls.projects.invalidate()  # a saved pyproject.toml/requirements.txt/__init__.py may change the target
+        elif params.text_document.uri.endswith(".py"):
+            ls.projects.invalidate_indexes()  # a new or changed module: other modules' views may change
         ls.schedule(params.text_document.uri, 0)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
@@ -364,7 +372,8 @@ def build_server() -> TFLintNotesServer:
         if want_fix_all and any(d.fix is not None and d.fix.safe for d in diagnostics):
             linter = ls.linter_for(settings)
             path = ls.workspace.get_text_document(uri).path or uri
-            fixed = fix_text(linter, text, project=ls.project_for(path)).text
+            project = ls.project_for(path)
+            fixed = fix_text(linter, text, project=project, view=ls.view_for(path, project)).text
             if fixed != text:
                 end = offset_to_position(text, len(text))
                 whole = types.Range(start=types.Position(0, 0), end=position(lines, *end) if lines else

@@ -232,6 +232,9 @@ class ProjectStore:
         except OSError:
             pass  # a cache that cannot be written is just a slower run
 
+    def invalidate_indexes(self) -> None:
+        self._indexes.clear()
+
     def invalidate(self) -> None:
         self._indexes.clear()
         self._projects.clear()

@@ -83,10 +83,9 @@ class ProjectIndex:
         self._lookup: dict = {}
         self._entries: dict | None = None
 
-    def supply(self, path: str, facts: dict | None) -> None:
+    def supply(self, path: str, name: str, facts: dict | None) -> None:
         """Facts the linter derived from its own parse of `path` (saves parsing it again)."""
-        name = self.paths.get(os.path.abspath(path))
-        if name is not None and name not in self._facts:
+        if self.paths.get(os.path.abspath(path)) == name and name not in self._facts:
             self._supplied[name] = facts
 
     def facts(self, module: str) -> dict | None:
@@ -452,6 +451,27 @@ def module_files(root: str, top: str | None = None) -> list[tuple[str, str]]:
         if relative and all(part.isidentifier() for part in relative):
             out.append((path, ".".join(relative)))
     return sorted(out)
+
+
+def module_identity(root: str, top: str | None, path: str) -> tuple[str, bool, str] | None:
+    """(dotted name, is a package `__init__`, path relative to the root) of a file of the project, as
+    `module_files` names it; None for files the index does not hold."""
+    path = os.path.abspath(path)
+    if not path.endswith(".py") or not path.startswith(root.rstrip(os.sep) + os.sep):
+        return None
+    parts = os.path.relpath(path, root).split(os.sep)
+    if any(part.startswith(".") or part in _SKIPPED_DIRS for part in parts[:-1]):
+        return None
+    base = os.path.dirname(root) if top else root
+    src = os.path.join(root, "src")
+    start = src if not top and path.startswith(src + os.sep) else base
+    dotted = os.path.relpath(path, start)[:-3].split(os.sep)
+    package = dotted[-1] == "__init__"
+    if package:
+        dotted = dotted[:-1]
+    if not dotted or not all(part.isidentifier() for part in dotted):
+        return None
+    return ".".join(dotted), package, "/".join(parts)
 
 
 def build_index(root: str, top: str | None = None, cache_dir: str | None = None) -> ProjectIndex:
