@@ -241,3 +241,15 @@ def test_module_files_skip_environments_and_subprojects(tmp_path: Path):
     })
     names = [name for _, name in module_files(str(tmp_path))]
     assert names == ["lib", "lib.core"]
+
+
+def test_module_identity_names_files_as_the_index_does(tmp_path: Path):
+    from tflint_notes.project.index import module_identity
+
+    write(tmp_path, {**BASE_PROJECT, "src/other/__init__.py": "", "src/other/mod.py": "", ".hidden/x.py": ""})
+    for path, name in module_files(str(tmp_path)):
+        identity = module_identity(str(tmp_path), None, path)
+        assert identity is not None and identity[0] == name, path
+        assert identity[1] == path.endswith("__init__.py")
+    assert module_identity(str(tmp_path), None, str(tmp_path / ".hidden" / "x.py")) is None
+    assert module_identity(str(tmp_path), None, str(tmp_path.parent / "outside.py")) is None
