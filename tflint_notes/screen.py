@@ -18,10 +18,10 @@ from __future__ import annotations
 import ast
 from typing import Iterable, Iterator
 
-from tflint_notes.analysis import (
-    _DATASET_CALLBACK_METHODS,
-    _KERAS_GRAPH_METHODS,
-    _TF_FUNCTION_NAMES,
+from tflint_notes.analysis.names import (
+    DATASET_CALLBACK_METHODS,
+    KERAS_GRAPH_METHODS,
+    TF_FUNCTION_NAMES,
     canonical,
     is_keras_base,
 )
@@ -223,7 +223,7 @@ class FileFacts:
         return {canonical(q) for q in self.qualnames(expr)}
 
     def is_tf_function(self, expr: ast.AST) -> bool:
-        return not self.qualnames(expr).isdisjoint(_TF_FUNCTION_NAMES)
+        return not self.qualnames(expr).isdisjoint(TF_FUNCTION_NAMES)
 
     def decorated_with_tf_function(self, func: Func) -> bool:
         return func.name is not None and any(
@@ -281,7 +281,7 @@ class FileFacts:
         entries = self.view.entries if self.view is not None else ()
         called_elsewhere = {name for name, _ in entries}
         for func in self.functions:
-            if (func.cls in keras and func.name in _KERAS_GRAPH_METHODS) or self.decorated_with_tf_function(func):
+            if (func.cls in keras and func.name in KERAS_GRAPH_METHODS) or self.decorated_with_tf_function(func):
                 roots.append(func)
             elif called_elsewhere and func.name is not None and (
                     (func.cls is None and func.parent is None and func.name in called_elsewhere)
@@ -290,7 +290,7 @@ class FileFacts:
         for fact in self.calls:
             call = fact.node
             callee = call.func
-            if (type(callee) is ast.Attribute and callee.attr in _DATASET_CALLBACK_METHODS) or (
+            if (type(callee) is ast.Attribute and callee.attr in DATASET_CALLBACK_METHODS) or (
                     self.is_tf_function(callee)):
                 for value in _argument_values(call):
                     roots.extend(self._targets(value))

@@ -13,53 +13,17 @@ from typing import Iterable, Iterator
 
 import libcst as cst
 
+from tflint_notes.analysis.names import (
+    DATASET_CALLBACK_METHODS,
+    EAGER_CALLBACK_WRAPPERS,
+    KERAS_GRAPH_METHODS,
+    canonical,
+    is_keras_base,
+    is_tf_function,
+    tf_call_returns_tensor,
+)
 from tflint_notes.cstwalk import children, walk
 
-# --- qualified names --------------------------------------------------------------------------
-
-_KERAS_ROOTS = ("tensorflow.keras.", "tensorflow.python.keras.", "tf_keras.", "keras.")
-_TF_FUNCTION_NAMES = frozenset(
-    {
-        "tensorflow.function",
-        "tensorflow.compat.v2.function",
-        "tensorflow.compat.v1.function",
-        "tensorflow.python.eager.def_function.function",
-        "tensorflow.python.eager.polymorphic_function.polymorphic_function.function",
-    }
-)
-_EAGER_CALLBACK_WRAPPERS = frozenset(
-    {
-        "tensorflow.py_function",
-        "tensorflow.numpy_function",
-        "tensorflow.compat.v1.py_func",
-        "tensorflow.compat.v1.numpy_function",
-        "tensorflow.compat.v1.py_function",
-        "tensorflow.py_func",
-    }
-)
-_DATASET_CALLBACK_METHODS = frozenset({"map", "filter", "flat_map", "interleave"})
-_KERAS_GRAPH_METHODS = frozenset({"call", "train_step", "test_step", "predict_step"})
-_KERAS_BASE_NAMES = frozenset({"Layer", "Model", "Sequential", "Functional", "RNN", "Wrapper"})
-
-# tf.* namespaces whose calls do not return tensors (layers, datasets, config, ...).
-_NON_TENSOR_TF_NAMESPACES = frozenset(
-    {
-        "keras", "data", "summary", "saved_model", "distribute", "train", "config", "autograph",
-        "nest", "debugging", "test", "sysconfig", "estimator", "feature_column", "lite", "dtypes",
-        "errors", "types", "tpu", "profiler", "experimental", "compat", "python", "module",
-        "lookup", "io", "queue", "mlir", "version", "tools",
-    }
-)
-_TENSOR_TF_NAMESPACES_UNDER_EXPERIMENTAL = ("tensorflow.experimental.numpy.",)
-_NON_TENSOR_TF_FUNCTIONS = frozenset(
-    {
-        "function", "print", "name_scope", "device", "control_dependencies", "get_static_value",
-        "is_tensor", "executing_eagerly", "as_dtype", "init_scope", "get_logger", "no_gradient",
-        "custom_gradient", "recompute_grad", "register_tensor_conversion_function", "group",
-        "no_op", "is_symbolic_tensor", "numpy_function_result",
-    }
-)
-_TENSOR_TF_CLASSES = frozenset({"Variable", "SparseTensor", "RaggedTensor", "IndexedSlices"})
 # `with self.assertRaises(E):` and friends: the code inside is expected to fail.
 _ASSERT_RAISES_METHODS = frozenset({
     "assertRaises", "assertRaisesRegex", "assertRaisesRegexp", "assertRaisesWithPredicateMatch",
@@ -73,52 +37,6 @@ TENSOR_ATTRIBUTES = frozenset({
 })
 # Calls that need a concrete value and raise on a symbolic tensor while tracing.
 _NEEDS_CONCRETE_VALUE = frozenset({"tensorflow.constant", "tensorflow.compat.v1.constant"})
-
-
-def canonical(qualname: str) -> str:
-    """Fold the many spellings of one API onto one: tf.keras/tf_keras/keras -> keras, compat.v2 -> tf."""
-    for root in _KERAS_ROOTS:
-        if qualname.startswith(root):
-            return "keras." + qualname[len(root):]
-    if qualname.startswith("tensorflow.compat.v2."):
-        return "tensorflow." + qualname[len("tensorflow.compat.v2."):]
-    return qualname
-
-
-def is_tf_function(qualname: str | None) -> bool:
-    return qualname is not None and qualname in _TF_FUNCTION_NAMES
-
-
-def is_keras_base(qualname: str | None) -> bool:
-    """A Keras Layer/Model class (or any class from a Keras `layers` module, e.g. `Dense`)."""
-    if qualname is None:
-        return False
-    q = canonical(qualname)
-    if not q.startswith("keras."):
-        return False
-    last = q.rsplit(".", 1)[-1]
-    if not last[:1].isupper():
-        return False
-    return last in _KERAS_BASE_NAMES or ".layers." in q or ".models." in q
-
-
-def tf_call_returns_tensor(qualname: str) -> bool:
-    q = canonical(qualname)
-    if not q.startswith("tensorflow."):
-        return False
-    if q.startswith(_TENSOR_TF_NAMESPACES_UNDER_EXPERIMENTAL):
-        return True
-    parts = q.split(".")[1:]
-    if not parts:
-        return False
-    if len(parts) > 1 and parts[0] in _NON_TENSOR_TF_NAMESPACES:
-        return False
-    last = parts[-1]
-    if last in _TENSOR_TF_CLASSES:
-        return True
-    if not last[:1].islower() or last in _NON_TENSOR_TF_FUNCTIONS:
-        return False
-    return parts[0] not in _NON_TENSOR_TF_NAMESPACES or len(parts) == 1
 
 
 # --- Keras objects ---------------------------------------------------------------------------
@@ -521,7 +439,7 @@ class Analysis:
             if is_tf_function(qual):
                 info.graph_root = True
                 info.graph_reason = "@tf.function"
-            elif qual is not None and canonical(qual) in _EAGER_CALLBACK_WRAPPERS:
+            elif qual is not None and canonical(qual) in EAGER_CALLBACK_WRAPPERS:
                 info.eager_callback = True  # @tf.py_function(Tout=...): runs eagerly, as Python
         self._func_stack.append(info)
 
@@ -729,7 +647,7 @@ class Analysis:
                     self._graph_lambda_nodes[target] = "a tf.function-wrapped lambda"
                 else:
                     self.tf_function_wraps.append((self.current_function, self.current_class, target))
-            elif qual in _EAGER_CALLBACK_WRAPPERS and node.args:
+            elif qual in EAGER_CALLBACK_WRAPPERS and node.args:
                 target = node.args[0].value
                 for arg in node.args:
                     if arg.keyword is not None and arg.keyword.value in ("func", "py_func"):
@@ -737,7 +655,7 @@ class Analysis:
                 self._mark_callback(target, self._eager_lambda_nodes, self.eager_callback_refs)
             return
         if isinstance(func, cst.Attribute):
-            if func.attr.value in _DATASET_CALLBACK_METHODS and node.args and self.is_dataset(func.value):
+            if func.attr.value in DATASET_CALLBACK_METHODS and node.args and self.is_dataset(func.value):
                 target = node.args[0].value
                 for arg in node.args:
                     if arg.keyword is not None and arg.keyword.value in ("map_func", "predicate"):
@@ -1203,7 +1121,7 @@ class Analysis:
             return
         for info in self.functions:
             cls = info.cls
-            if cls is not None and info.name in _KERAS_GRAPH_METHODS and self.class_is_keras(cls):
+            if cls is not None and info.name in KERAS_GRAPH_METHODS and self.class_is_keras(cls):
                 info.graph_root = True
                 info.graph_reason = f"Keras {cls.name}.{info.name}"
         for func, cls, target in self.tf_function_wraps:
