@@ -22,6 +22,16 @@ from tflint_notes.analysis.names import (
     is_tf_function,
     tf_call_returns_tensor,
 )
+from tflint_notes.analysis.scopes import (
+    MODULE,
+    ClassInfo,
+    FunctionInfo,
+    ScopeTracking,
+    class_methods,
+    is_self_param,
+    is_staticmethod,
+    names_bound_by_target,
+)
 from tflint_notes.cstwalk import children, walk
 
 # `with self.assertRaises(E):` and friends: the code inside is expected to fail.
@@ -57,8 +67,6 @@ class KerasObject:
     flavour: str | None = None  # "keras3" or "tf_keras", when the constructor tells
 
 
-MODULE = "<module>"  # the module scope, for `binding_scope`
-
 # An argument known not to be a Keras object (an instance of a non-Keras class of the module, a literal).
 NOT_KERAS = KerasObject("none")
 
@@ -93,76 +101,6 @@ _KERAS_MODEL_ATTRIBUTES = frozenset({
     "predict_on_batch", "count_params", "trainable_weights", "non_trainable_weights", "compiled_loss",
     "compiled_metrics", "make_train_function", "stop_training",
 })
-_BASIC_ANNOTATIONS = frozenset({"int", "float", "bool", "str", "bytes"})
-
-
-def _is_literal(node: cst.BaseExpression) -> bool:
-    if isinstance(node, (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString,
-                         cst.ConcatenatedString, cst.FormattedString)):
-        return True
-    if isinstance(node, cst.Name) and node.value in ("None", "True", "False"):
-        return True
-    if isinstance(node, cst.UnaryOperation):
-        return _is_literal(node.expression)
-    if isinstance(node, (cst.Tuple, cst.List)):
-        return all(_is_literal(e.value) for e in node.elements)
-    return False
-
-
-def names_bound_by_target(target: cst.BaseExpression) -> Iterator[str]:
-    if isinstance(target, cst.Name):
-        yield target.value
-    elif isinstance(target, (cst.Tuple, cst.List)):
-        for element in target.elements:
-            yield from names_bound_by_target(element.value)
-    elif isinstance(target, cst.StarredElement):
-        yield from names_bound_by_target(target.value)
-
-
-# --- scopes -----------------------------------------------------------------------------------
-
-
-@dataclass(eq=False)
-class ClassInfo:
-    node: cst.ClassDef
-    name: str
-    bases: list  # qualified names (str) or local ClassInfo names prefixed with "local:"
-    methods: dict = field(default_factory=dict)  # name -> FunctionInfo
-    parent: "FunctionInfo | None" = None
-
-
-def class_methods(cls: ClassInfo) -> dict[str, cst.FunctionDef]:
-    """The methods a class body defines, all of them (`ClassInfo.methods` grows during the traversal)."""
-    body = cls.node.body.body if isinstance(cls.node.body, cst.IndentedBlock) else ()
-    return {stmt.name.value: stmt for stmt in body if isinstance(stmt, cst.FunctionDef)}
-
-
-@dataclass(eq=False)
-class FunctionInfo:
-    """A `def` or a `lambda`."""
-
-    node: cst.FunctionDef | cst.Lambda
-    name: str | None
-    parent: "FunctionInfo | None"  # lexically enclosing function
-    cls: ClassInfo | None  # the class whose body defines this method
-    params: list  # parameter names in order
-    tensor_param_candidates: set  # parameters that may receive tensors when this is a graph root
-    imports: dict = field(default_factory=dict)  # function-local `import` aliases
-    local_functions: dict = field(default_factory=dict)
-    tensor_names: dict = field(default_factory=dict)  # flow state: name -> Evidence
-    dataset_names: set = field(default_factory=set)
-    bound: set = field(default_factory=set)  # names assigned so far in the traversal (shadow imports)
-    rebound: set = field(default_factory=set)  # names (parameters too) assigned so far in the traversal
-    graph_root: bool = False
-    graph_reason: str = ""  # how it became graph code, for messages: "@tf.function", "MyLayer.call"
-    eager_callback: bool = False
-    _bindings: set | None = None
-
-    def bindings(self) -> set:
-        """Names assigned anywhere in this function (a full scan; only for fixes, which must be sure)."""
-        if self._bindings is None:
-            self._bindings = _collect_bindings(self.node)
-        return self._bindings
 
 
 @dataclass(eq=False)
@@ -174,45 +112,6 @@ class CallSite:
     # (position or keyword, KerasObject | None, (function, parameter) | None): the Keras object an argument
     # is, or the caller's parameter it passes on (`def train(model): _fit(model)`)
     keras_args: list = field(default_factory=list)
-
-
-def _collect_bindings_params(params: cst.Parameters) -> set:
-    names = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
-    for star in (params.star_arg, params.star_kwarg):
-        if isinstance(star, cst.Param):
-            names.add(star.name.value)
-    return names
-
-
-def _collect_bindings(func: cst.FunctionDef | cst.Lambda) -> set:
-    names = _collect_bindings_params(func.params)
-    if isinstance(func, cst.Lambda):
-        return names
-    declared_global: set = set()
-    stack = list(children(func.body))
-    while stack:
-        node = stack.pop()
-        kind = type(node)
-        if kind is cst.FunctionDef or kind is cst.ClassDef:
-            names.add(node.name.value)
-            continue  # a scope of its own
-        if kind in _OWN_SCOPE:
-            continue
-        if kind is cst.AssignTarget:
-            names.update(names_bound_by_target(node.target))
-        elif kind is cst.AnnAssign or kind is cst.AugAssign or kind is cst.For:
-            names.update(names_bound_by_target(node.target))
-        elif kind is cst.AsName:
-            names.update(names_bound_by_target(node.name))
-        elif kind is cst.NamedExpr:
-            names.update(names_bound_by_target(node.target))
-        elif kind is cst.Global or kind is cst.Nonlocal:
-            declared_global.update(item.name.value for item in node.names)
-        stack.extend(children(node))
-    return names - declared_global
-
-
-_OWN_SCOPE = (cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 
 
 def _import_aliases(node: cst.Import | cst.ImportFrom) -> Iterator[tuple[str, str]]:
@@ -284,22 +183,17 @@ def _module_level_statements(body: Iterable[cst.CSTNode], in_except: bool = Fals
 module_level_statements = _module_level_statements  # for rules
 
 
-class Analysis:
+class Analysis(ScopeTracking):
     """Per-file facts, built during the one traversal; rules query it through `self.ctx`."""
 
     def __init__(self, module: cst.Module):
         self.module = module
-        self.functions: list[FunctionInfo] = []
-        self.classes: dict[str, ClassInfo] = {}
-        self.module_functions: dict[str, FunctionInfo] = {}
+        self._init_scopes()
         self.module_dataset_names: set = set()
         self.call_sites: list[CallSite] = []
         self.tf_function_wraps: list[tuple[FunctionInfo | None, ClassInfo | None, cst.BaseExpression]] = []
         self.eager_callback_refs: list[tuple[FunctionInfo | None, ClassInfo | None, str]] = []
         self.dataset_callback_refs: list[tuple[FunctionInfo | None, ClassInfo | None, str]] = []
-        self._func_stack: list[FunctionInfo] = []
-        self._class_stack: list[ClassInfo] = []
-        self._eager_callback_depth = 0
         self._eager_lambda_nodes: set = set()
         self._graph_lambda_nodes: dict = {}  # lambda node -> why it is graph code
         self._graph: dict | None = None
@@ -381,56 +275,8 @@ class Analysis:
 
     # -- scope tracking (called by the engine's walker, before rules on visit, after on leave) --
 
-    @property
-    def function_stack(self) -> list[FunctionInfo]:
-        return self._func_stack
-
-    @property
-    def current_function(self) -> FunctionInfo | None:
-        return self._func_stack[-1] if self._func_stack else None
-
-    @property
-    def current_class(self) -> ClassInfo | None:
-        """The class whose body directly encloses the current point (or the current method)."""
-        func = self.current_function
-        if func is not None:
-            return func.cls
-        return self._class_stack[-1] if self._class_stack else None
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        if self._func_stack:
-            self._func_stack[-1].bound.add(node.name.value)
-        bases = []
-        for arg in node.bases:
-            if arg.keyword is not None:
-                continue
-            if isinstance(arg.value, cst.Name) and arg.value.value in self.classes:
-                bases.append("local:" + arg.value.value)
-            else:
-                q = self.resolve(arg.value)
-                if q is not None:
-                    bases.append(q)
-        info = ClassInfo(node, node.name.value, bases, parent=self.current_function)
-        if self.current_function is None and not self._class_stack:
-            self.classes[info.name] = info
-        self._class_stack.append(info)
-
-    def leave_ClassDef(self, node: cst.ClassDef) -> None:
-        self._class_stack.pop()
-
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        parent = self.current_function
-        if parent is not None:
-            parent.bound.add(node.name.value)
-        cls = self._class_stack[-1] if self._class_stack and (
-            parent is None or self._class_stack[-1].parent is parent) else None
-        info = self._new_function(node, node.name.value, parent, cls)
-        if cls is not None:
-            cls.methods.setdefault(info.name, info)
-        elif parent is not None:
-            parent.local_functions[info.name] = info
-        elif not self._class_stack:
-            self.module_functions.setdefault(info.name, info)
+        info = self._define_function(node)
         for decorator in node.decorators:
             expr = decorator.decorator
             if isinstance(expr, cst.Call):
@@ -443,9 +289,6 @@ class Analysis:
                 info.eager_callback = True  # @tf.py_function(Tout=...): runs eagerly, as Python
         self._func_stack.append(info)
 
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._func_stack.pop()
-
     def visit_Lambda(self, node: cst.Lambda) -> None:
         info = self._new_function(node, None, self.current_function, None)
         if node in self._eager_lambda_nodes:
@@ -455,46 +298,6 @@ class Analysis:
             info.graph_reason = self._graph_lambda_nodes[node]
             info.tensor_param_candidates = set(info.params)
         self._func_stack.append(info)
-
-    def leave_Lambda(self, node: cst.Lambda) -> None:
-        self._func_stack.pop()
-
-    def _new_function(self, node, name, parent, cls) -> FunctionInfo:
-        params_node = node.params
-        ordered = [*params_node.posonly_params, *params_node.params]
-        names = [p.name.value for p in ordered]
-        candidates = set()
-        for index, p in enumerate([*ordered, *params_node.kwonly_params]):
-            if index == 0 and cls is not None and not _is_staticmethod(node):
-                continue  # self / cls
-            if p.default is not None and _is_literal(p.default):
-                continue
-            ann = p.annotation
-            if ann is not None and isinstance(ann.annotation, cst.Name) and ann.annotation.value in _BASIC_ANNOTATIONS:
-                continue
-            candidates.add(p.name.value)
-        names += [p.name.value for p in params_node.kwonly_params]
-        info = FunctionInfo(node, name, parent, cls, names, candidates)
-        info.bound.update(_collect_bindings_params(params_node))
-        self.functions.append(info)
-        return info
-
-    # Local bindings, in traversal order (see `resolve`).
-
-    def _bound(self, target: cst.BaseExpression) -> None:
-        if self._func_stack:
-            names = list(names_bound_by_target(target))
-            self._func_stack[-1].bound.update(names)
-            self._func_stack[-1].rebound.update(names)
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self._bound(node.target)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._bound(node.target)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._bound(node.target)
 
     def _visit_comprehension(self, node) -> None:
         self._loops.append((self.current_function, node))
@@ -537,18 +340,6 @@ class Analysis:
         func = self.current_function
         return tuple(node for owner, node in self._loops if owner is func)
 
-    def binding_scope(self, name: str):
-        """The scope whose binding of `name` the current point reads: the current or an enclosing
-        FunctionInfo, or MODULE when no enclosing function binds it (seen so far)."""
-        func = self.current_function
-        if self._comprehension_variable(name):
-            return func  # [... for x in ...]: the comprehension's own variable
-        while func is not None:
-            if name in func.bound:
-                return func
-            func = func.parent
-        return MODULE
-
     def _track_loop(self, target: cst.BaseExpression, iterator: cst.BaseExpression) -> None:
         node_target = target
         if isinstance(node_target, cst.Name):
@@ -559,12 +350,6 @@ class Analysis:
                 self._keras_names[key] = KerasObject("layer", None, owner.flavour)
             else:
                 self._keras_names.pop(key, None)
-
-    def visit_AsName(self, node: cst.AsName) -> None:
-        self._bound(node.name)
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self._bound(node.target)
 
     def visit_Import(self, node: cst.Import) -> None:
         if self.current_function is not None:
@@ -850,7 +635,7 @@ class Analysis:
             if node.value in func.rebound or (func, node.value) in self._keras_names:
                 return None
             if node.value in func.params:
-                return None if _is_self_param(func, node.value) else (func, node.value)
+                return None if is_self_param(func, node.value) else (func, node.value)
             if node.value in func.bound:
                 return None
             func = func.parent
@@ -922,7 +707,7 @@ class Analysis:
         params = func.node.params
         positional = [p.name.value for p in (*params.posonly_params, *params.params)]
         index = positional.index(param) if param in positional else None
-        if func.cls is not None and index is not None and not _is_staticmethod(func.node):
+        if func.cls is not None and index is not None and not is_staticmethod(func.node):
             index -= 1
         passed = []
         for site in self.call_sites:
@@ -1076,7 +861,7 @@ class Analysis:
                 if node.value in func.tensor_names:
                     return func.tensor_names[node.value]
                 if node.value in func.params:
-                    return None if _is_self_param(func, node.value) else frozenset({(func, node.value)})
+                    return None if is_self_param(func, node.value) else frozenset({(func, node.value)})
                 func = func.parent
             return None
         if isinstance(node, cst.Call):
@@ -1259,19 +1044,6 @@ class Analysis:
             scope = scope.parent
         return self.module_functions.get(name)
 
-    def local_bases(self, cls: ClassInfo) -> list[ClassInfo]:
-        """Classes of this module that `cls` derives from, nearest first (no cycles)."""
-        out: list[ClassInfo] = []
-        todo = [cls]
-        while todo:
-            current = todo.pop(0)
-            for base in current.bases:
-                local = self.classes.get(base[6:]) if base.startswith("local:") else None
-                if local is not None and local is not cls and local not in out:
-                    out.append(local)
-                    todo.append(local)
-        return out
-
     def class_is_model(self, cls: ClassInfo) -> bool:
         """A subclass of keras Model (directly or through classes of this module)."""
         for info in (cls, *self.local_bases(cls)):
@@ -1425,13 +1197,3 @@ def _string_value(node) -> str | None:
         return node.evaluated_value if isinstance(node.evaluated_value, str) else None
     return None
 
-
-def _is_self_param(func: FunctionInfo, name: str) -> bool:
-    """`name` is the `self`/`cls` parameter of a method."""
-    return func.cls is not None and bool(func.params) and func.params[0] == name and not _is_staticmethod(func.node)
-
-
-def _is_staticmethod(node: cst.FunctionDef | cst.Lambda) -> bool:
-    if isinstance(node, cst.Lambda):
-        return True
-    return any(isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod" for d in node.decorators)
