@@ -9,10 +9,11 @@ report such findings as *candidates* that the engine keeps or drops after the tr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Iterable
 
 import libcst as cst
 
+from tflint_notes.analysis.imports import ImportResolution, module_level_statements, sets_legacy_keras
 from tflint_notes.analysis.names import (
     DATASET_CALLBACK_METHODS,
     EAGER_CALLBACK_WRAPPERS,
@@ -114,76 +115,7 @@ class CallSite:
     keras_args: list = field(default_factory=list)
 
 
-def _import_aliases(node: cst.Import | cst.ImportFrom) -> Iterator[tuple[str, str]]:
-    """(bound name, qualified name) pairs bound by an import statement."""
-    if isinstance(node, cst.Import):
-        for alias in node.names:
-            dotted = _dotted(alias.name)
-            if dotted is None:
-                continue
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                yield alias.asname.name.value, dotted
-            else:
-                root = dotted.split(".", 1)[0]
-                yield root, root
-        return
-    if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
-        return
-    module = _dotted(node.module)
-    if module is None:
-        return
-    for alias in node.names:
-        name = _dotted(alias.name)
-        if name is None:
-            continue
-        bound = name
-        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-            bound = alias.asname.name.value
-        yield bound, f"{module}.{name}"
-
-
-def _dotted(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        base = _dotted(node.value)
-        return None if base is None else f"{base}.{node.attr.value}"
-    return None
-
-
-def _module_level_statements(body: Iterable[cst.CSTNode], in_except: bool = False
-                             ) -> Iterator[tuple[cst.CSTNode, bool]]:
-    """Statements executed at module level (through if/try/with/for blocks, not into defs)."""
-    for stmt in body:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                yield small, in_except
-        elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-            yield stmt, in_except
-        elif isinstance(stmt, cst.If):
-            yield from _module_level_statements(stmt.body.body, in_except)
-            orelse = stmt.orelse
-            while orelse is not None:
-                yield from _module_level_statements(orelse.body.body, in_except)
-                orelse = getattr(orelse, "orelse", None)
-        elif isinstance(stmt, (cst.Try, cst.TryStar)):
-            yield from _module_level_statements(stmt.body.body, in_except)
-            for handler in stmt.handlers:
-                yield from _module_level_statements(handler.body.body, True)
-            if stmt.orelse is not None:
-                yield from _module_level_statements(stmt.orelse.body.body, in_except)
-            if stmt.finalbody is not None:
-                yield from _module_level_statements(stmt.finalbody.body.body, in_except)
-        elif isinstance(stmt, (cst.With, cst.For, cst.While)):
-            if isinstance(stmt, cst.For):
-                yield stmt, in_except
-            yield from _module_level_statements(stmt.body.body, in_except)
-
-
-module_level_statements = _module_level_statements  # for rules
-
-
-class Analysis(ScopeTracking):
+class Analysis(ScopeTracking, ImportResolution):
     """Per-file facts, built during the one traversal; rules query it through `self.ctx`."""
 
     def __init__(self, module: cst.Module):
@@ -212,66 +144,16 @@ class Analysis(ScopeTracking):
         self._self_assignment_cache: dict = {}
         self._loops: list = []  # (function, loop node), outer first
         self._comprehension_names: list = []  # the variables of each comprehension enclosing the current point
-        self.module_imports = self._scan_module_imports(module)
+        self._init_imports(module)
         # `tf.keras` is legacy Keras 2 here: the configuration says so (set by the engine), or the module sets
         # TF_USE_LEGACY_KERAS=1 before it imports TensorFlow.
-        self.tf_keras_target = _sets_legacy_keras(module)
+        self.tf_keras_target = sets_legacy_keras(module)
         # The project's target (set by the engine): `keras` is Keras 2 there, its own top-level packages, the
         # newest TensorFlow it allows.
         self.keras2_target = False
         self.first_party: frozenset = frozenset()
         self.tf_newest: tuple = (99, 0)
         self._api_view = None
-
-    # -- module prescan (cheap: top-level statements only) --
-
-    @staticmethod
-    def _scan_module_imports(module: cst.Module) -> dict:
-        imports: dict[str, str] = {}
-        rebound: set = set()
-        aliases: list = []  # (name, expression): `tfk = tf.keras`, `layers = keras.layers`
-        assigned: dict = {}  # name -> how many module-level statements bind it
-        for stmt, in_except in _module_level_statements(module.body):
-            if isinstance(stmt, (cst.Import, cst.ImportFrom)):
-                for bound, qual in _import_aliases(stmt):
-                    assigned[bound] = 2  # an import elsewhere: `if ...: import tf_keras as keras else: keras = tf.keras`
-                    if bound in imports and imports[bound] != qual and not in_except:
-                        rebound.add(bound)
-                    imports.setdefault(bound, qual)
-                continue
-            if in_except:
-                continue  # `except ImportError: np = None` must not hide the import
-            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-                rebound.add(stmt.name.value)
-            elif isinstance(stmt, cst.Assign):
-                for target in stmt.targets:
-                    names = list(names_bound_by_target(target.target))
-                    rebound.update(names)
-                    for name in names:
-                        assigned[name] = assigned.get(name, 0) + 1
-                if (len(stmt.targets) == 1 and isinstance(stmt.targets[0].target, cst.Name)
-                        and isinstance(stmt.value, (cst.Name, cst.Attribute))):
-                    aliases.append((stmt.targets[0].target.value, stmt.value))
-            elif isinstance(stmt, (cst.AnnAssign, cst.AugAssign, cst.For)):
-                for name in names_bound_by_target(stmt.target):
-                    rebound.add(name)
-                    assigned[name] = 2  # not a plain alias
-        for name in rebound:
-            imports.pop(name, None)
-        # A name bound once, to a module or attribute path of an import, is that import: `tfk = tf.keras`,
-        # `tfkl = tfk.layers` (in order, so aliases of aliases resolve).
-        for name, value in aliases:
-            if assigned.get(name) != 1:
-                continue
-            parts = []
-            node = value
-            while isinstance(node, cst.Attribute):
-                parts.append(node.attr.value)
-                node = node.value
-            head = imports.get(node.value) if isinstance(node, cst.Name) else None
-            if head is not None:
-                imports[name] = ".".join([head, *reversed(parts)])
-        return imports
 
     # -- scope tracking (called by the engine's walker, before rules on visit, after on leave) --
 
@@ -350,14 +232,6 @@ class Analysis(ScopeTracking):
                 self._keras_names[key] = KerasObject("layer", None, owner.flavour)
             else:
                 self._keras_names.pop(key, None)
-
-    def visit_Import(self, node: cst.Import) -> None:
-        if self.current_function is not None:
-            self.current_function.imports.update(_import_aliases(node))
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if self.current_function is not None:
-            self.current_function.imports.update(_import_aliases(node))
 
     def visit_With(self, node: cst.With) -> None:
         for item in node.items:
@@ -549,31 +423,6 @@ class Analysis(ScopeTracking):
         func.tensor_names[name] = ev
 
     # -- queries for rules --
-
-    def resolve(self, node: cst.BaseExpression) -> str | None:
-        """Qualified name of a Name/Attribute chain through the import table, or None."""
-        if isinstance(node, cst.Attribute):
-            base = self.resolve(node.value)
-            return None if base is None else f"{base}.{node.attr.value}"
-        if not isinstance(node, cst.Name):
-            return None
-        name = node.value
-        stack = self._func_stack
-        for depth in range(len(stack) - 1, -1, -1):
-            if name in stack[depth].imports:
-                qual, inner = stack[depth].imports[name], stack[depth + 1:]
-                break
-        else:
-            qual = self.module_imports.get(name)
-            if qual is None:
-                return None
-            inner = stack
-        # An assignment to the name in an enclosing function shadows the import.  Assignments seen
-        # so far suffice: reading a local before its assignment is an UnboundLocalError anyway.
-        for func in inner:
-            if name in func.bound:
-                return None
-        return qual
 
     def keras_object(self, node: cst.BaseExpression) -> KerasObject | None:
         """The Keras model, layer or optimizer `node` evaluates to, as far as this module shows."""
@@ -812,26 +661,6 @@ class Analysis(ScopeTracking):
             if qual is not None and canonical(qual) in _NEEDS_CONCRETE_VALUE:
                 return "its result goes to tf.constant(), which cannot take a symbolic tensor"
         return None
-
-    def module_alias(self, module: str) -> str | None:
-        """The name under which `module` itself is imported at module level (`import tensorflow as tf`)."""
-        for bound, qual in self.module_imports.items():
-            if qual == module:
-                return bound
-        return None
-
-    def name_is_free(self, name: str) -> bool:
-        """True if `name` is not bound anywhere at module level (safe to add `import ... as name`)."""
-        if name in self.module_imports or name in self.module_functions or name in self.classes:
-            return False
-        for stmt, _ in _module_level_statements(self.module.body):
-            if isinstance(stmt, cst.Assign):
-                if any(name in names_bound_by_target(t.target) for t in stmt.targets):
-                    return False
-            elif isinstance(stmt, (cst.Import, cst.ImportFrom)):
-                if any(bound == name for bound, _ in _import_aliases(stmt)):
-                    return False
-        return True
 
     def is_dataset(self, node: cst.BaseExpression) -> bool:
         """True for expressions whose value starts from `tf.data.*` (a chain or a tracked name)."""
@@ -1109,7 +938,6 @@ class Analysis(ScopeTracking):
         return False
 
 
-_TRUE_STRINGS = ("1", "true", "True", "TRUE", "yes")
 # TensorFlow's test decorators for tests that only run in TF1 graph mode.
 _TF1_ONLY_DECORATORS = frozenset({"run_v1_only", "deprecated_graph_mode_only", "run_deprecated_v1",
                                   "run_all_in_deprecated_graph_mode_only", "graph_mode_only"})
@@ -1158,42 +986,4 @@ def _skips_when_eager(node: cst.FunctionDef) -> bool:
                             and isinstance(item.value.func, cst.Attribute) and item.value.func.attr.value == "skipTest"):
                         return True
     return False
-
-
-def _sets_legacy_keras(module: cst.Module) -> bool:
-    """`os.environ["TF_USE_LEGACY_KERAS"] = "1"` (or `.setdefault`/`.update`) at module level, before the
-    first import of TensorFlow."""
-    for stmt, _ in _module_level_statements(module.body):
-        if isinstance(stmt, (cst.Import, cst.ImportFrom)):
-            names = [q for _, q in _import_aliases(stmt)]
-            if any(q.split(".", 1)[0] == "tensorflow" for q in names):
-                return False
-            continue
-        if isinstance(stmt, cst.Assign) and len(stmt.targets) == 1:
-            target = stmt.targets[0].target
-            if (isinstance(target, cst.Subscript) and _dotted(target.value) in ("os.environ", "environ")
-                    and len(target.slice) == 1 and _string_value(target.slice[0].slice) == "TF_USE_LEGACY_KERAS"):
-                return _string_value(stmt.value) in _TRUE_STRINGS
-        elif isinstance(stmt, cst.Expr) and isinstance(stmt.value, cst.Call):
-            call = stmt.value
-            if _dotted(call.func) in ("os.environ.setdefault", "environ.setdefault", "os.putenv") and (
-                    len(call.args) == 2 and _string_value(call.args[0].value) == "TF_USE_LEGACY_KERAS"):
-                return _string_value(call.args[1].value) in _TRUE_STRINGS
-            if _dotted(call.func) in ("os.environ.update", "environ.update") and call.args:
-                for arg in call.args:
-                    if arg.keyword is not None and arg.keyword.value == "TF_USE_LEGACY_KERAS":
-                        return _string_value(arg.value) in _TRUE_STRINGS
-                    if isinstance(arg.value, cst.Dict):
-                        for element in arg.value.elements:
-                            if isinstance(element, cst.DictElement) and _string_value(element.key) == "TF_USE_LEGACY_KERAS":
-                                return _string_value(element.value) in _TRUE_STRINGS
-    return False
-
-
-def _string_value(node) -> str | None:
-    if isinstance(node, cst.BaseSlice) and hasattr(node, "value"):
-        node = node.value
-    if isinstance(node, cst.SimpleString):
-        return node.evaluated_value if isinstance(node.evaluated_value, str) else None
-    return None
 
