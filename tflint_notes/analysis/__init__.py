@@ -14,6 +14,7 @@ from typing import Iterable
 import libcst as cst
 
 from tflint_notes.analysis.imports import ImportResolution, module_level_statements, sets_legacy_keras
+from tflint_notes.analysis.regions import LoopsAndRegions
 from tflint_notes.analysis.names import (
     DATASET_CALLBACK_METHODS,
     EAGER_CALLBACK_WRAPPERS,
@@ -33,14 +34,8 @@ from tflint_notes.analysis.scopes import (
     is_staticmethod,
     names_bound_by_target,
 )
-from tflint_notes.cstwalk import children, walk
+from tflint_notes.cstwalk import walk
 
-# `with self.assertRaises(E):` and friends: the code inside is expected to fail.
-_ASSERT_RAISES_METHODS = frozenset({
-    "assertRaises", "assertRaisesRegex", "assertRaisesRegexp", "assertRaisesWithPredicateMatch",
-    "assertRaisesOpError", "assertRaisesIncompatibleShapesError", "assertWarns", "assertWarnsRegex",
-})
-_RAISES_FUNCTIONS = frozenset({"pytest.raises", "pytest.warns", "absl.testing.absltest.TestCase.assertRaises"})
 # What a symbolic tf.Tensor has (TF 2.21, `dir(SymbolicTensor)`); `.numpy()` is eager-only.
 TENSOR_ATTRIBUTES = frozenset({
     "dtype", "shape", "ndim", "get_shape", "set_shape", "name", "ref", "experimental_ref", "eval",
@@ -115,7 +110,7 @@ class CallSite:
     keras_args: list = field(default_factory=list)
 
 
-class Analysis(ScopeTracking, ImportResolution):
+class Analysis(ScopeTracking, ImportResolution, LoopsAndRegions):
     """Per-file facts, built during the one traversal; rules query it through `self.ctx`."""
 
     def __init__(self, module: cst.Module):
@@ -130,11 +125,7 @@ class Analysis(ScopeTracking, ImportResolution):
         self._graph_lambda_nodes: dict = {}  # lambda node -> why it is graph code
         self._graph: dict | None = None
         self.current_top: cst.CSTNode | None = None  # set by the walker: the module-level statement
-        # Blocks where findings mean less: (body, kind, exception names) with kind "raises" (the code is
-        # expected to fail: assertRaises, pytest.raises), "try" (a handler catches these exceptions) or
-        # "eager" (`with tf.init_scope():` runs eagerly inside graph code).
-        self.regions: list[tuple[cst.CSTNode, str, frozenset]] = []
-        self.expecting_functions: set = set()  # functions with an assertRaises/pytest.raises block
+        self._init_regions()
         self._keras_names: dict = {}  # (function or None, name) -> KerasObject
         self._keras_functions: dict = {}  # module function name -> the KerasObject it returns
         self._attribute_of: dict = {}  # call node -> the attribute read from its result (`f(x).astype`)
@@ -142,8 +133,6 @@ class Analysis(ScopeTracking, ImportResolution):
         self._param_keras_uses: set = set()  # (function, parameter) used as a Keras model (`model.compile`)
         self._param_keras_cache: dict = {}
         self._self_assignment_cache: dict = {}
-        self._loops: list = []  # (function, loop node), outer first
-        self._comprehension_names: list = []  # the variables of each comprehension enclosing the current point
         self._init_imports(module)
         # `tf.keras` is legacy Keras 2 here: the configuration says so (set by the engine), or the module sets
         # TF_USE_LEGACY_KERAS=1 before it imports TensorFlow.
@@ -182,45 +171,25 @@ class Analysis(ScopeTracking, ImportResolution):
         self._func_stack.append(info)
 
     def _visit_comprehension(self, node) -> None:
-        self._loops.append((self.current_function, node))
-        names: set = set()
-        self._comprehension_names.append(names)
-        # the element is visited before the `for` clauses: know the loop variables first
+        self._enter_comprehension(node)
         clause = node.for_in
         while clause is not None:
-            names.update(names_bound_by_target(clause.target))
             self._track_loop(clause.target, clause.iter)  # [layer.output_shape for layer in model.layers]
             clause = clause.inner_for_in
 
     visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _visit_comprehension
 
-    def _leave_loop(self, node) -> None:
-        self._loops.pop()
-
-    leave_While = _leave_loop
-
-    def _leave_comprehension(self, node) -> None:
-        self._loops.pop()
-        self._comprehension_names.pop()
-
-    def _comprehension_variable(self, name: str) -> bool:
-        return any(name in names for names in self._comprehension_names)
-
-    leave_ListComp = leave_SetComp = leave_GeneratorExp = leave_DictComp = _leave_comprehension
-
-    def visit_While(self, node: cst.While) -> None:
-        self._loops.append((self.current_function, node))
-
     def visit_For(self, node: cst.For) -> None:
-        self._loops.append((self.current_function, node))
+        self._enter_loop(node)
         self._bound(node.target)
         self._track_loop(node.target, node.iter)
 
-    def current_loops(self) -> tuple:
-        """The loops (for/while statements and comprehensions) of the current function that enclose the
-        current point, outer first: code inside one of them may run more than once."""
+    def leave_For(self, node: cst.For) -> None:
+        self._leave_loop(node)
         func = self.current_function
-        return tuple(node for owner, node in self._loops if owner is func)
+        if func is not None:
+            for name in names_bound_by_target(node.target):
+                func.tensor_names.pop(name, None)
 
     def _track_loop(self, target: cst.BaseExpression, iterator: cst.BaseExpression) -> None:
         node_target = target
@@ -232,58 +201,6 @@ class Analysis(ScopeTracking, ImportResolution):
                 self._keras_names[key] = KerasObject("layer", None, owner.flavour)
             else:
                 self._keras_names.pop(key, None)
-
-    def visit_With(self, node: cst.With) -> None:
-        for item in node.items:
-            call = item.item
-            if not isinstance(call, cst.Call):
-                continue
-            func = call.func
-            qual = self.resolve(func)
-            if (isinstance(func, cst.Attribute) and func.attr.value in _ASSERT_RAISES_METHODS) or (
-                    qual is not None and qual in _RAISES_FUNCTIONS):
-                self.regions.append((node.body, "raises", frozenset()))
-                if self.current_function is not None:
-                    self.expecting_functions.add(self.current_function)
-            elif qual is not None and canonical(qual) in ("tensorflow.init_scope", "tensorflow.compat.v1.init_scope"):
-                self.regions.append((node.body, "eager", frozenset()))
-
-    def visit_Try(self, node: cst.Try) -> None:
-        caught: set = set()
-        for handler in node.handlers:
-            kinds = handler.type
-            elements = [e.value for e in kinds.elements] if isinstance(kinds, cst.Tuple) else [kinds]
-            for element in elements:
-                if isinstance(element, cst.Name):
-                    caught.add(element.value)
-                elif isinstance(element, cst.Attribute):
-                    caught.add(element.attr.value)
-        if caught:
-            self.regions.append((node.body, "try", frozenset(caught)))
-
-    def region_kinds(self) -> dict:
-        """{id(node): [(kind, exception names)]} for every node inside a region (computed once)."""
-        cached = getattr(self, "_region_index", None)
-        if cached is None:
-            cached = {}
-            regions = list(self.regions)
-            for func in self.expecting_functions:
-                # A test that expects a failure: the broken classes and helpers it defines are the point.
-                stack = list(children(func.node.body))
-                while stack:
-                    current = stack.pop()
-                    if isinstance(current, (cst.ClassDef, cst.FunctionDef)):
-                        regions.append((current, "raises", frozenset()))
-                    else:
-                        stack.extend(children(current))
-            for body, kind, names in regions:
-                stack = [body]
-                while stack:
-                    current = stack.pop()
-                    cached.setdefault(id(current), []).append((kind, names))
-                    stack.extend(children(current))
-            self._region_index = cached
-        return cached
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if type(node.value) is cst.Call:
@@ -394,13 +311,6 @@ class Analysis(ScopeTracking, ImportResolution):
         if func is not None and isinstance(node.target, cst.Name):
             ev = merge([self.evidence(node.target), self.evidence(node.value)])
             self._set_tensor(func, node.target.value, ev)
-
-    def leave_For(self, node: cst.For) -> None:
-        self._loops.pop()
-        func = self.current_function
-        if func is not None:
-            for name in names_bound_by_target(node.target):
-                func.tensor_names.pop(name, None)
 
     def _bind(self, names: list, value: cst.BaseExpression) -> None:
         func = self.current_function
@@ -903,20 +813,6 @@ class Analysis(ScopeTracking, ImportResolution):
             return "tf_keras"
         return "keras3"
 
-    def runs_only_in_graph_mode(self, func: "FunctionInfo | None") -> bool:
-        """A TF1-only test: the function, an enclosing one or its class is decorated `run_v1_only`,
-        `deprecated_graph_mode_only`, `run_deprecated_v1` or `skipIf(<executing eagerly>, ...)`, or it skips
-        itself when eager (`if tf.executing_eagerly(): self.skipTest(...)` / `return`)."""
-        while func is not None:
-            node = func.node
-            if isinstance(node, cst.FunctionDef) and (_tf1_only_decorated(node) or _skips_when_eager(node)):
-                return True
-            owner = func.cls
-            if owner is not None and _tf1_only_decorated(owner.node):
-                return True
-            func = func.parent
-        return False
-
     def class_keras_flavour(self, cls: ClassInfo) -> str | None:
         """The Keras flavour a Layer/Model class is built on, from its bases (through local classes)."""
         for info in (cls, *self.local_bases(cls)):
@@ -937,53 +833,4 @@ class Analysis(ScopeTracking, ImportResolution):
                 return True
         return False
 
-
-# TensorFlow's test decorators for tests that only run in TF1 graph mode.
-_TF1_ONLY_DECORATORS = frozenset({"run_v1_only", "deprecated_graph_mode_only", "run_deprecated_v1",
-                                  "run_all_in_deprecated_graph_mode_only", "graph_mode_only"})
-
-
-def _mentions_executing_eagerly(node: cst.CSTNode) -> bool:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, cst.Name) and current.value == "executing_eagerly":
-            return True
-        if isinstance(current, cst.Attribute) and current.attr.value == "executing_eagerly":
-            return True
-        if isinstance(current, cst.UnaryOperation):
-            continue  # `if not tf.executing_eagerly(): skip` skips graph mode: the test is eager
-        stack.extend(current.children)
-    return False
-
-
-def _tf1_only_decorated(node: cst.FunctionDef | cst.ClassDef) -> bool:
-    for decorator in node.decorators:
-        expr = decorator.decorator
-        call = expr if isinstance(expr, cst.Call) else None
-        func = call.func if call is not None else expr
-        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
-        if name in _TF1_ONLY_DECORATORS:
-            return True
-        if name == "skipIf" and call is not None and call.args and _mentions_executing_eagerly(call.args[0].value):
-            return True
-    return False
-
-
-def _skips_when_eager(node: cst.FunctionDef) -> bool:
-    """`if tf.executing_eagerly(): self.skipTest(...)` (or `return`) among the first statements."""
-    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
-    for stmt in body[:4]:
-        if isinstance(stmt, cst.If) and _mentions_executing_eagerly(stmt.test):
-            inner = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else stmt.body.body
-            for part in inner:
-                small = part.body if isinstance(part, cst.SimpleStatementLine) else [part]
-                for item in small:
-                    if isinstance(item, cst.Return):
-                        return True
-                    if isinstance(item, cst.Raise) or (
-                            isinstance(item, cst.Expr) and isinstance(item.value, cst.Call)
-                            and isinstance(item.value.func, cst.Attribute) and item.value.func.attr.value == "skipTest"):
-                        return True
-    return False
 
