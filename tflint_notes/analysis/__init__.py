@@ -13,17 +13,10 @@ from typing import Iterable
 
 import libcst as cst
 
+from tflint_notes.analysis.graph import GraphContext
 from tflint_notes.analysis.imports import ImportResolution, module_level_statements, sets_legacy_keras
 from tflint_notes.analysis.regions import LoopsAndRegions
-from tflint_notes.analysis.names import (
-    DATASET_CALLBACK_METHODS,
-    EAGER_CALLBACK_WRAPPERS,
-    KERAS_GRAPH_METHODS,
-    canonical,
-    is_keras_base,
-    is_tf_function,
-    tf_call_returns_tensor,
-)
+from tflint_notes.analysis.names import canonical, is_keras_base, is_tf_function, tf_call_returns_tensor
 from tflint_notes.analysis.scopes import (
     MODULE,
     ClassInfo,
@@ -110,7 +103,7 @@ class CallSite:
     keras_args: list = field(default_factory=list)
 
 
-class Analysis(ScopeTracking, ImportResolution, LoopsAndRegions):
+class Analysis(ScopeTracking, ImportResolution, LoopsAndRegions, GraphContext):
     """Per-file facts, built during the one traversal; rules query it through `self.ctx`."""
 
     def __init__(self, module: cst.Module):
@@ -118,12 +111,7 @@ class Analysis(ScopeTracking, ImportResolution, LoopsAndRegions):
         self._init_scopes()
         self.module_dataset_names: set = set()
         self.call_sites: list[CallSite] = []
-        self.tf_function_wraps: list[tuple[FunctionInfo | None, ClassInfo | None, cst.BaseExpression]] = []
-        self.eager_callback_refs: list[tuple[FunctionInfo | None, ClassInfo | None, str]] = []
-        self.dataset_callback_refs: list[tuple[FunctionInfo | None, ClassInfo | None, str]] = []
-        self._eager_lambda_nodes: set = set()
-        self._graph_lambda_nodes: dict = {}  # lambda node -> why it is graph code
-        self._graph: dict | None = None
+        self._init_graph()
         self.current_top: cst.CSTNode | None = None  # set by the walker: the module-level statement
         self._init_regions()
         self._keras_names: dict = {}  # (function or None, name) -> KerasObject
@@ -148,27 +136,30 @@ class Analysis(ScopeTracking, ImportResolution, LoopsAndRegions):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         info = self._define_function(node)
-        for decorator in node.decorators:
-            expr = decorator.decorator
-            if isinstance(expr, cst.Call):
-                expr = expr.func
-            qual = self.resolve(expr)
-            if is_tf_function(qual):
-                info.graph_root = True
-                info.graph_reason = "@tf.function"
-            elif qual is not None and canonical(qual) in EAGER_CALLBACK_WRAPPERS:
-                info.eager_callback = True  # @tf.py_function(Tout=...): runs eagerly, as Python
+        self._note_decorators(info, node)
         self._func_stack.append(info)
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
         info = self._new_function(node, None, self.current_function, None)
-        if node in self._eager_lambda_nodes:
-            info.eager_callback = True
-        if node in self._graph_lambda_nodes:
-            info.graph_root = True
-            info.graph_reason = self._graph_lambda_nodes[node]
-            info.tensor_param_candidates = set(info.params)
+        self._note_lambda(info, node)
         self._func_stack.append(info)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        for arg in node.args:
+            if type(arg.value) is cst.Call:
+                self._argument_of[arg.value] = node
+        qual = self.resolve(node.func)
+        self._note_callbacks(node, qual)
+        if qual is None:
+            self._note_call_site(node)
+
+    def _note_call_site(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            if isinstance(func.value, cst.Name) and func.value.value == "self" and self.current_class is not None:
+                self._record_call_site(node, func.attr.value, via_self=True)
+        elif isinstance(func, cst.Name):
+            self._record_call_site(node, func.value, via_self=False)
 
     def _visit_comprehension(self, node) -> None:
         self._enter_comprehension(node)
@@ -209,50 +200,6 @@ class Analysis(ScopeTracking, ImportResolution, LoopsAndRegions):
             ref = self.keras_param(node.value)
             if ref is not None:
                 self._param_keras_uses.add(ref)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        for arg in node.args:
-            if type(arg.value) is cst.Call:
-                self._argument_of[arg.value] = node
-        func = node.func
-        qual = self.resolve(func)
-        if qual is not None:
-            if is_tf_function(qual) and node.args:
-                target = node.args[0].value
-                if isinstance(target, cst.Lambda):
-                    self._graph_lambda_nodes[target] = "a tf.function-wrapped lambda"
-                else:
-                    self.tf_function_wraps.append((self.current_function, self.current_class, target))
-            elif qual in EAGER_CALLBACK_WRAPPERS and node.args:
-                target = node.args[0].value
-                for arg in node.args:
-                    if arg.keyword is not None and arg.keyword.value in ("func", "py_func"):
-                        target = arg.value
-                self._mark_callback(target, self._eager_lambda_nodes, self.eager_callback_refs)
-            return
-        if isinstance(func, cst.Attribute):
-            if func.attr.value in DATASET_CALLBACK_METHODS and node.args and self.is_dataset(func.value):
-                target = node.args[0].value
-                for arg in node.args:
-                    if arg.keyword is not None and arg.keyword.value in ("map_func", "predicate"):
-                        target = arg.value
-                if isinstance(target, cst.Lambda):
-                    self._graph_lambda_nodes[target] = "a tf.data callback"
-                else:
-                    self._mark_callback(target, set(), self.dataset_callback_refs)
-            if isinstance(func.value, cst.Name) and func.value.value == "self" and self.current_class is not None:
-                self._record_call_site(node, func.attr.value, via_self=True)
-        elif isinstance(func, cst.Name):
-            self._record_call_site(node, func.value, via_self=False)
-
-    def _mark_callback(self, target: cst.BaseExpression, lambda_nodes: set, refs: list) -> None:
-        if isinstance(target, cst.Lambda):
-            lambda_nodes.add(target)
-        elif isinstance(target, cst.Name):
-            refs.append((self.current_function, self.current_class, target.value))
-        elif (isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name)
-              and target.value.value == "self"):
-            refs.append((self.current_function, self.current_class, "self." + target.attr.value))
 
     def _record_call_site(self, node: cst.Call, name: str, via_self: bool) -> None:
         args = []
@@ -638,83 +585,6 @@ class Analysis(ScopeTracking, ImportResolution, LoopsAndRegions):
         return None
 
     # -- after the traversal --
-
-    def finalize(self) -> None:
-        """Work out which functions are graph code and which parameters receive tensors."""
-        if self._graph is not None:
-            return
-        for info in self.functions:
-            cls = info.cls
-            if cls is not None and info.name in KERAS_GRAPH_METHODS and self.class_is_keras(cls):
-                info.graph_root = True
-                info.graph_reason = f"Keras {cls.name}.{info.name}"
-        for func, cls, target in self.tf_function_wraps:
-            resolved = self._function_for_expr(func, cls, target)
-            if resolved is not None and not resolved.graph_root:
-                resolved.graph_root = True
-                resolved.graph_reason = "a tf.function-wrapped function"
-        for func, cls, name in self.dataset_callback_refs:
-            resolved = self._function_named(func, cls, name)
-            if resolved is not None:
-                resolved.graph_root = True
-                resolved.graph_reason = "a tf.data callback"
-                resolved.tensor_param_candidates = set(resolved.params[1:] if resolved.cls else resolved.params)
-        for func, cls, name in self.eager_callback_refs:
-            resolved = self._function_named(func, cls, name)
-            if resolved is not None:
-                resolved.eager_callback = True
-
-        in_graph: dict[FunctionInfo, bool] = {}
-        for info in self.functions:
-            in_graph[info] = self._lexically_graph(info)
-        # same-module helpers called from graph code, transitively
-        changed = True
-        while changed:
-            changed = False
-            for site in self.call_sites:
-                if site.caller is None or not in_graph.get(site.caller):
-                    continue
-                callee = self._function_named(site.caller, site.caller.cls if site.via_self else None,
-                                              ("self." if site.via_self else "") + site.callee_name)
-                if callee is None or callee.eager_callback or in_graph.get(callee):
-                    continue
-                in_graph[callee] = True
-                changed = True
-                for nested in self.functions:
-                    if not in_graph[nested] and self._has_ancestor(nested, callee):
-                        in_graph[nested] = self._lexically_graph(nested, extra=callee)
-        self._graph = in_graph
-
-    def _lexically_graph(self, info: FunctionInfo, extra: FunctionInfo | None = None) -> bool:
-        func: FunctionInfo | None = info
-        while func is not None:
-            if func.eager_callback:
-                return False
-            if func.graph_root or func is extra:
-                return True
-            func = func.parent
-        return False
-
-    @staticmethod
-    def _has_ancestor(info: FunctionInfo, ancestor: FunctionInfo) -> bool:
-        func = info.parent
-        while func is not None:
-            if func is ancestor:
-                return True
-            func = func.parent
-        return False
-
-    def graph_label(self, func: FunctionInfo | None) -> str:
-        """Words for messages: where the graph context comes from."""
-        while func is not None:
-            if func.graph_root:
-                return func.graph_reason or "graph code"
-            func = func.parent
-        return "a helper called from graph code"
-
-    def in_graph(self, func: FunctionInfo | None) -> bool:
-        self.finalize()
-        return func is not None and bool(self._graph.get(func))
 
     def evidence_holds(self, ev: Evidence | None, _seen: set | None = None) -> bool:
         """Does the evidence make the expression a tensor, now that the whole module is known?"""
