@@ -4,179 +4,105 @@ Everything here is collected during the single traversal that also runs the rule
 answer depends on code that comes later in the file (is this function ever wrapped by
 `tf.function(f)`?  is this helper called from graph code?) are answered in `finalize()`; rules
 report such findings as *candidates* that the engine keeps or drops after the traversal.
+
+`Analysis` is the one object rules see (`self.ctx`).  Each concern lives in its own module as a mixin:
+imports.py (names to qualified names), scopes.py (functions, classes, bindings), calls.py (call sites),
+regions.py (loops, expected failures), graph.py (graph code), tensors.py (tensor evidence),
+keras_objects.py and keras_classes.py (Keras values, classes and flavours); names.py holds the qualified-name
+tables they share with the screen and the project index.  Mixins rather than separate objects because the
+engine calls the `visit_<Node>`/`leave_<Node>` methods of this object for every node and the concerns ask each
+other questions all the time (`resolve` reads the scopes, `keras_object` reads the classes): one object keeps
+those calls direct.  Where two concerns handle the same node, the handler below calls both, in order.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import libcst as cst
 
+from tflint_notes.analysis.calls import CallGraph, CallSite
 from tflint_notes.analysis.graph import GraphContext
 from tflint_notes.analysis.imports import ImportResolution, module_level_statements
-from tflint_notes.analysis.regions import LoopsAndRegions
 from tflint_notes.analysis.keras_classes import KerasClasses
-from tflint_notes.analysis.keras_objects import (
-    KERAS_MODEL_ATTRIBUTES,
-    NEVER_KERAS,
-    NOT_KERAS,
-    KerasObject,
-    KerasObjects,
-)
+from tflint_notes.analysis.keras_objects import KERAS_MODEL_ATTRIBUTES, NOT_KERAS, KerasObject, KerasObjects
 from tflint_notes.analysis.names import canonical, is_keras_base, is_tf_function, tf_call_returns_tensor
-from tflint_notes.analysis.tensors import DEFINITELY_TENSOR, TENSOR_ATTRIBUTES, Evidence, TensorEvidence, merge
+from tflint_notes.analysis.regions import LoopsAndRegions
 from tflint_notes.analysis.scopes import (
     MODULE,
     ClassInfo,
     FunctionInfo,
     ScopeTracking,
     class_methods,
-    is_self_param,
-    is_staticmethod,
     names_bound_by_target,
 )
-from tflint_notes.cstwalk import walk
+from tflint_notes.analysis.tensors import DEFINITELY_TENSOR, TENSOR_ATTRIBUTES, Evidence, TensorEvidence, merge
 
-@dataclass(eq=False)
-class CallSite:
-    caller: FunctionInfo | None
-    callee_name: str
-    via_self: bool
-    args: list  # (position or keyword, Evidence | None)
-    # (position or keyword, KerasObject | None, (function, parameter) | None): the Keras object an argument
-    # is, or the caller's parameter it passes on (`def train(model): _fit(model)`)
-    keras_args: list = field(default_factory=list)
+__all__ = [
+    "Analysis", "CallSite", "ClassInfo", "DEFINITELY_TENSOR", "Evidence", "FunctionInfo", "KerasObject", "MODULE",
+    "NOT_KERAS", "TENSOR_ATTRIBUTES", "canonical", "class_methods", "is_keras_base", "is_tf_function", "merge",
+    "module_level_statements", "names_bound_by_target", "tf_call_returns_tensor",
+]
 
 
-class Analysis(ScopeTracking, ImportResolution, LoopsAndRegions, GraphContext, TensorEvidence, KerasObjects,
-               KerasClasses):
+class Analysis(ScopeTracking, ImportResolution, CallGraph, LoopsAndRegions, GraphContext, TensorEvidence,
+               KerasObjects, KerasClasses):
     """Per-file facts, built during the one traversal; rules query it through `self.ctx`."""
 
     def __init__(self, module: cst.Module):
         self.module = module
-        self._init_scopes()
-        self.call_sites: list[CallSite] = []
-        self._init_graph()
         self.current_top: cst.CSTNode | None = None  # set by the walker: the module-level statement
-        self._init_regions()
-        self._init_keras_objects()
-        self._init_tensors()
+        self._init_scopes()
         self._init_imports(module)
+        self._init_calls()
+        self._init_regions()
+        self._init_graph()
+        self._init_tensors()
+        self._init_keras_objects()
         self._init_keras_classes(module)
 
-    # -- scope tracking (called by the engine's walker, before rules on visit, after on leave) --
+    # -- nodes more than one concern handles (called by the engine's walker, before the rules on visit,
+    # after them on leave); the other handlers are the mixins' own --
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        info = self._define_function(node)
-        self._note_decorators(info, node)
+        info = self._define_function(node)  # scopes
+        self._note_decorators(info, node)  # graph: @tf.function, @tf.py_function (in the enclosing scope)
         self._func_stack.append(info)
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
-        info = self._new_function(node, None, self.current_function, None)
-        self._note_lambda(info, node)
+        info = self._new_function(node, None, self.current_function, None)  # scopes
+        self._note_lambda(info, node)  # graph: a lambda handed to tf.function or a tf.data method
         self._func_stack.append(info)
 
     def visit_Call(self, node: cst.Call) -> None:
         for arg in node.args:
             if type(arg.value) is cst.Call:
-                self._argument_of[arg.value] = node
+                self._argument_of[arg.value] = node  # tensors: see needs_array
         qual = self.resolve(node.func)
-        self._note_callbacks(node, qual)
+        self._note_callbacks(node, qual)  # graph: tf.function(f), tf.py_function(f), dataset.map(f)
         if qual is None:
-            self._note_call_site(node)
+            self._note_call_site(node)  # calls: maybe a function of this module
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if type(node.value) is cst.Call:
-            self._attribute_of[node.value] = node.attr.value
+            self._attribute_of[node.value] = node.attr.value  # tensors: see needs_array
         elif type(node.value) is cst.Name and node.attr.value in KERAS_MODEL_ATTRIBUTES:
-            self._note_model_use(node.value)
+            self._note_model_use(node.value)  # Keras objects: `model.compile` makes `model` a Keras model
 
     def leave_Assign(self, node: cst.Assign) -> None:
         names = [n for t in node.targets for n in names_bound_by_target(t.target)]
-        self._bind(names, node.value)
-        self._note_keras_assignment(node)
-
-    def _note_call_site(self, node: cst.Call) -> None:
-        func = node.func
-        if isinstance(func, cst.Attribute):
-            if isinstance(func.value, cst.Name) and func.value.value == "self" and self.current_class is not None:
-                self._record_call_site(node, func.attr.value, via_self=True)
-        elif isinstance(func, cst.Name):
-            self._record_call_site(node, func.value, via_self=False)
+        self._bind(names, node.value)  # tensors and datasets
+        self._note_keras_assignment(node)  # Keras objects
 
     def _visit_comprehension(self, node) -> None:
-        self._enter_comprehension(node)
-        clause = node.for_in
-        while clause is not None:
-            self._track_loop(clause.target, clause.iter)  # [layer.output_shape for layer in model.layers]
-            clause = clause.inner_for_in
+        self._enter_comprehension(node)  # loops, and the comprehension's variables
+        self._track_comprehension(node)  # Keras objects: [... for layer in model.layers]
 
     visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _visit_comprehension
 
     def visit_For(self, node: cst.For) -> None:
-        self._enter_loop(node)
-        self._bound(node.target)
-        self._track_loop(node.target, node.iter)
+        self._enter_loop(node)  # loops
+        self._bound(node.target)  # scopes
+        self._track_loop(node.target, node.iter)  # Keras objects: for layer in model.layers
 
     def leave_For(self, node: cst.For) -> None:
-        self._leave_loop(node)
-        self._forget_tensors(node.target)
-
-    def _record_call_site(self, node: cst.Call, name: str, via_self: bool) -> None:
-        args = []
-        keras_args = []
-        position = 0
-        for arg in node.args:
-            if arg.star:
-                break
-            key = arg.keyword.value if arg.keyword is not None else position
-            if arg.keyword is None:
-                position += 1
-            args.append((key, self.evidence(arg.value)))
-            value = arg.value
-            if isinstance(value, (cst.Name, cst.Call, cst.Subscript)):
-                obj = self.keras_object(value)
-                ref = self.keras_param(value) if obj is None else None
-                if obj is None and ref is None and isinstance(value, cst.Call) and isinstance(value.func, cst.Name) \
-                        and value.func.value in self.classes:
-                    obj = NOT_KERAS  # an instance of a class of this module that is no Keras class
-                if obj is not None or ref is not None:
-                    keras_args.append((key, obj, ref))
-            elif isinstance(value, NEVER_KERAS):
-                keras_args.append((key, NOT_KERAS, None))
-        self.call_sites.append(CallSite(self.current_function, name, via_self, args, keras_args))
-
-    # -- queries for rules --
-
-    # -- after the traversal --
-
-    def _callee_of(self, site: CallSite) -> FunctionInfo | None:
-        if site.caller is None:
-            return self.module_functions.get(site.callee_name) if not site.via_self else None
-        return self._function_named(site.caller, site.caller.cls if site.via_self else None,
-                                    ("self." if site.via_self else "") + site.callee_name)
-
-    def _function_for_expr(self, func, cls, target: cst.BaseExpression) -> FunctionInfo | None:
-        if isinstance(target, cst.Name):
-            return self._function_named(func, cls, target.value)
-        if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self":
-            return self._function_named(func, cls, "self." + target.attr.value)
-        return None
-
-    def _function_named(self, func: FunctionInfo | None, cls: ClassInfo | None, name: str) -> FunctionInfo | None:
-        if name.startswith("self."):
-            method = name[5:]
-            seen = set()
-            while cls is not None and id(cls) not in seen:  # redefined names can make base chains cycle
-                seen.add(id(cls))
-                if method in cls.methods:
-                    return cls.methods[method]
-                cls = next((self.classes[b[6:]] for b in cls.bases if b.startswith("local:")
-                            and b[6:] in self.classes), None)
-            return None
-        scope = func
-        while scope is not None:
-            if name in scope.local_functions:
-                return scope.local_functions[name]
-            scope = scope.parent
-        return self.module_functions.get(name)
+        self._leave_loop(node)  # loops
+        self._forget_tensors(node.target)  # tensors

@@ -69,6 +69,12 @@ class KerasObjects:
             else:
                 self._keras_names.pop(key, None)
 
+    def _track_comprehension(self, node) -> None:
+        clause = node.for_in
+        while clause is not None:
+            self._track_loop(clause.target, clause.iter)  # [layer.output_shape for layer in model.layers]
+            clause = clause.inner_for_in
+
     def _note_model_use(self, name: cst.Name) -> None:
         """`<name>.compile`, `<name>.layers` ...: a parameter used so is a Keras model."""
         ref = self.keras_param(name)
