@@ -76,7 +76,7 @@ class InputShapeOnModelSubclass(Rule):
     def finish(self) -> None:
         # classes may be defined after the function that constructs them: decide at the end
         for arg, class_name in self._calls:
-            cls = self.ctx.classes.get(class_name)
+            cls = self.ctx.local_class(class_name)
             if cls is None or not self.ctx.class_is_model(cls):
                 continue
             if any(self._declares_input_shape(info) for info in (cls, *self.ctx.local_bases(cls))):
@@ -414,7 +414,7 @@ class SoftmaxWithFromLogits(_ModelFacts):
         value = node.value
         name = names[0]
         if (isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and not value.args
-                and self.ctx.resolve(value.func) is None and value.func.value not in self.ctx.classes):
+                and self.ctx.resolve(value.func) is None and self.ctx.local_class(value.func.value) is None):
             facts[name] = {"kind": "returned", "function": value.func.value}  # model = build_model()
             return
         if _from_logits(self.ctx, value) is not None:

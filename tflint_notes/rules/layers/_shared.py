@@ -195,8 +195,9 @@ def _first_base_is_keras(ctx, cls: ClassInfo) -> bool:
     first = next((arg.value for arg in cls.node.bases if arg.keyword is None), None)
     if first is None:
         return False
-    if isinstance(first, cst.Name) and first.value in ctx.classes:
-        return ctx.class_is_keras(ctx.classes[first.value])
+    local = ctx.local_class(first.value) if isinstance(first, cst.Name) else None
+    if local is not None:
+        return ctx.class_is_keras(local)
     return is_keras_base(ctx.resolve(first))
 
 
@@ -334,7 +335,7 @@ class _SerializationEvidence(_LayerRule):
 
     def evidence(self, cls: ClassInfo) -> str | None:
         """Why this class will be rebuilt from its config or built with base-layer keywords, or None."""
-        names = {cls.name} | {info.name for info in self.ctx.classes.values() if cls in self.ctx.local_bases(info)}
+        names = {cls.name} | {info.name for info in self.ctx.local_classes() if cls in self.ctx.local_bases(info)}
         if names & self._registered:
             return "it is registered with register_keras_serializable"
         if names & self._custom:

@@ -25,8 +25,9 @@ def _reaches_keras(ctx, cls: ClassInfo, call: cst.Call) -> bool:
         if args and not (isinstance(args[0].value, cst.Name) and args[0].value.value == cls.name):
             return False  # super(Other, self): skips part of the MRO on purpose
         return _first_base_is_keras(ctx, cls)
-    if isinstance(target, cst.Name) and target.value in ctx.classes:
-        return ctx.class_is_keras(ctx.classes[target.value])
+    local = ctx.local_class(target.value) if isinstance(target, cst.Name) else None
+    if local is not None:
+        return ctx.class_is_keras(local)
     return is_keras_base(ctx.resolve(target))
 
 

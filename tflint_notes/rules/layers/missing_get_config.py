@@ -131,7 +131,7 @@ class MissingGetConfig(_SerializationEvidence):
     keyword_evidence = False
 
     def leave_ClassDef(self, node: cst.ClassDef) -> None:
-        for cls in self.ctx.classes.values():
+        for cls in self.ctx.local_classes():
             if cls.node is node:
                 self._check(cls)
 

@@ -145,8 +145,8 @@ class SublayerInCall(_LayerRule):
             if is_keras_base(qual) and ".layers." in q + "." and last[:1].isupper() and last not in _WEIGHTLESS_LAYERS:
                 return last
             return None
-        if isinstance(func, cst.Name) and func.value in self.ctx.classes:
-            info = self.ctx.classes[func.value]
+        info = self.ctx.local_class(func.value) if isinstance(func, cst.Name) else None
+        if info is not None:
             if self.ctx.class_is_keras(info) and _creates_weights(self.ctx, info, set()):
                 return func.value
         return None
@@ -212,8 +212,7 @@ def _creates_weights(ctx, cls: ClassInfo, seen: set) -> bool:
                 if q == "tensorflow.Variable" or (is_keras_base(qual) and ".layers." in q + "."
                                                    and last not in _WEIGHTLESS_LAYERS and last not in _GENERIC_BASES):
                     return True
-            elif isinstance(func, cst.Name) and func.value in ctx.classes:
-                other = ctx.classes[func.value]
+            elif isinstance(func, cst.Name) and (other := ctx.local_class(func.value)) is not None:
                 if other is not info and ctx.class_is_keras(other) and _creates_weights(ctx, other, seen):
                     return True
     return False

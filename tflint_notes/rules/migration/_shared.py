@@ -185,7 +185,7 @@ class GuardedRule(Rule):
                 func = func.parent
         if self._annotations:
             if self._postponed is None:
-                self._postponed = "__future__.annotations" in self.ctx.module_imports.values()
+                self._postponed = self.ctx.imports("__future__.annotations")
             return self._postponed
         return False
 

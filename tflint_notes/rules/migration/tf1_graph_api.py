@@ -179,7 +179,7 @@ class Tf1GraphApiInEager(GuardedRule):
         loss = node.args[0].value
         if isinstance(loss, cst.Lambda):
             return False
-        if isinstance(loss, cst.Name) and (loss.value in self.ctx.module_functions or any(
+        if isinstance(loss, cst.Name) and (self.ctx.module_function(loss.value) is not None or any(
                 loss.value in f.local_functions for f in self.ctx.function_stack)):
             return False  # a function: fine eagerly
         receiver = func.value
@@ -219,18 +219,16 @@ class Tf1GraphApiInEager(GuardedRule):
         """Functions this module runs eagerly by itself: `main`, tests (`test*`), and what module-level code
         calls, transitively; not those marked to run in graph mode (`@run_deprecated_v1`, graph fixtures)."""
         roots = set()
-        for info in self.ctx.functions:
+        for info in self.ctx.defined_functions():
             if info.name is not None and (info.name == "main" or info.name.startswith("test")) and not _graph_decorated(info):
                 roots.add(info)
-        for site in self.ctx.call_sites:
-            if site.caller is None:
-                callee = self.ctx._callee_of(site)
-                if callee is not None:
-                    roots.add(callee)
+        for caller, callee in self.ctx.calls():
+            if caller is None:
+                roots.add(callee)
         return self._close(roots)
 
     def _reached(self, names: set) -> set:
-        return self._close({self.ctx.module_functions[n] for n in names if n in self.ctx.module_functions})
+        return self._close({f for f in map(self.ctx.module_function, names) if f is not None})
 
     def _close(self, reached: set) -> set:
         """`reached` and every function of the module they call, transitively."""
@@ -238,11 +236,10 @@ class Tf1GraphApiInEager(GuardedRule):
         changed = True
         while changed:
             changed = False
-            for site in self.ctx.call_sites:
-                if site.caller is None or not _within(site.caller, reached):
+            for caller, callee in self.ctx.calls():
+                if caller is None or not _within(caller, reached):
                     continue
-                callee = self.ctx._callee_of(site)
-                if callee is not None and callee not in reached and not _graph_decorated(callee):
+                if callee not in reached and not _graph_decorated(callee):
                     reached.add(callee)
                     changed = True
         return reached

@@ -13,7 +13,7 @@ def _is_builtin(ctx, node: cst.BaseExpression, name: str) -> bool:
     """`node` is the builtin `name` (not imported, defined or assigned in this module or function)."""
     if not isinstance(node, cst.Name) or node.value != name:
         return False
-    if ctx.resolve(node) is not None or name in ctx.module_functions or name in ctx.classes:
+    if ctx.resolve(node) is not None or ctx.module_function(name) is not None or ctx.local_class(name) is not None:
         return False
     if any(name in f.bound for f in ctx.function_stack):
         return False

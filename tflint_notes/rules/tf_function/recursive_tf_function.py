@@ -73,11 +73,11 @@ class RecursiveTfFunction(Rule):
             self._calls.append((node, self.ctx.function_stack[:]))
 
     def finish(self) -> None:
-        self.ctx.finalize()
         for node, stack in self._calls:
             name = node.func.value
             for func in stack:
-                if not func.graph_root or func.name is None or "tf.function" not in func.graph_reason:
+                reason = self.ctx.graph_root_reason(func)
+                if reason is None or func.name is None or "tf.function" not in reason:
                     continue
                 if name == func.name or self._aliases.get(name) == func.name:
                     if any(name in f.bound for f in stack if f is not func) or name in func.bound:

@@ -173,7 +173,7 @@ class RetracingPythonScalar(Rule):
                 if self._wrapped[callee]:
                     continue
             else:
-                info = self.ctx.module_functions.get(callee)
+                info = self.ctx.module_function(callee)
                 if info is None or not isinstance(info.node, cst.FunctionDef):
                     continue
                 decorators = [d.decorator for d in info.node.decorators
