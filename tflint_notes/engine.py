@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import ast
-import bisect
 import re
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 import libcst as cst
-from libcst._nodes.internal import CodegenState
 from libcst._position import CodeRange
 from libcst.metadata import MetadataWrapper, PositionProvider
 from libcst.metadata.position_provider import PositionProvidingCodegenState
@@ -20,6 +18,7 @@ from tflint_notes.cells import first_plain_cell
 from tflint_notes.cstwalk import child_fields as _child_fields
 from tflint_notes.cstwalk import contains as _contains
 from tflint_notes.gate import FixGate
+from tflint_notes.locator import Locator
 from tflint_notes.noqa import NoqaIndex
 from tflint_notes.project import NO_PROJECT, Project, Target
 from tflint_notes.project.target import override
@@ -29,7 +28,6 @@ from tflint_notes.rule import Candidate, PendingFix, Rule, all_rules
 from tflint_notes.screen import FileFacts
 from tflint_notes.source import line_starts
 
-_NEWLINE = re.compile(r"\r\n|\r|\n")
 
 # Files that never mention these cannot use TensorFlow/Keras: they are not even parsed.
 PREFILTER = ("tensorflow", "keras")
@@ -511,7 +509,8 @@ class Linter:
         positions = Positions(text, module, statement_lines)
         for cand in candidates:
             positions.prepare(cand.top, cand.node)
-        locator = Locator(text, module, positions, statement_lines.tree if statement_lines is not None else None)
+        locator = Locator(text, module, positions,
+                          statement_lines.tree if statement_lines is not None else compile_tree(text))
         out = []
         seen = set()
         for cand in candidates:
@@ -567,114 +566,6 @@ def _imported_module(import_line: str) -> str:
     """`tensorflow` of "import tensorflow as tf" / "from tensorflow import keras"."""
     words = import_line.split()
     return words[1] if len(words) > 1 else ""
-
-
-class Locator:
-    """Offsets and lines of nodes in the source text, for building fix edits."""
-
-    def __init__(self, text: str, module: cst.Module, positions, tree: ast.Module | None = None):
-        self.text = text
-        self.module = module
-        self.positions = positions
-        self.tree = tree
-        self._roots: set | None = None
-        self.starts = line_starts(text)
-        match = _NEWLINE.search(text)
-        self.newline = match.group(0) if match else "\n"
-
-    def imported_roots(self) -> set:
-        """Top-level packages the file imports anywhere (`tensorflow` for `from tensorflow import keras`)."""
-        if self._roots is None:
-            tree = self.tree if self.tree is not None else compile_tree(self.text)
-            roots = set()
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Import):
-                    roots.update(alias.name.split(".", 1)[0] for alias in node.names)
-                elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
-                    roots.add(node.module.split(".", 1)[0])
-            self._roots = roots
-        return self._roots
-
-    def offset(self, pos) -> int:
-        return self.starts[pos.line - 1] + pos.column
-
-    def span(self, node: cst.CSTNode) -> tuple[int, int]:
-        rng = self.positions[node]
-        return self.offset(rng.start), self.offset(rng.end)
-
-    def first_line(self, node: cst.CSTNode) -> int:
-        return self.positions[node].start.line
-
-    def last_line(self, node: cst.CSTNode) -> int:
-        return self.positions[node].end.line
-
-    def line_of(self, offset: int) -> int:
-        """The 1-based line holding character `offset`."""
-        return bisect.bisect_right(self.starts, offset)
-
-    def line_start(self, line: int) -> int:
-        """Offset where 1-based `line` starts (len(text) past the end)."""
-        return self.starts[line - 1] if line - 1 < len(self.starts) else len(self.text)
-
-    def line_text(self, line: int) -> str:
-        return self.text[self.line_start(line):self.line_start(line + 1)]
-
-    def indent_of(self, line: int) -> str:
-        content = self.line_text(line)
-        return content[:len(content) - len(content.lstrip(" \t"))]
-
-    def code(self, node: cst.CSTNode) -> str:
-        return self.module.code_for_node(node)
-
-    def code_like(self, original: cst.CSTNode, new: cst.CSTNode) -> str | None:
-        """Source for `new`, to replace `original`'s span (parentheses excluded, as in `span`).
-
-        A multi-line node generated on its own loses the indentation of its block; find the
-        indentation that regenerates `original` byte for byte and generate `new` with it.
-        None if there is none (then the fix is not offered rather than risk a wrong edit)."""
-        start, end = self.span(original)
-        source = self.text[start:end]
-        # The span excludes `original`'s own parentheses, which stay in the text; `new` keeps
-        # parentheses of its own (e.g. the receiver in `(a + b).numpy()` -> `(a + b)`).
-        if getattr(new, "lpar", None) == getattr(original, "lpar", None):
-            new = _strip_parens(new)
-        original = _strip_parens(original)
-        if sorted(_comments(original)) != sorted(_comments(new)):
-            return None  # the rewrite would drop or duplicate a comment: no fix rather than lose it
-        if "\n" not in source and "\r" not in source:
-            return self._generate(new, "")
-        first = self.first_line(original)
-        tried = set()
-        for line in range(first, max(0, first - 200), -1):
-            indent = self.indent_of(line)
-            if indent in tried:
-                continue
-            tried.add(indent)
-            if self._generate(original, indent) == source:
-                return self._generate(new, indent)
-        return None
-
-    def _generate(self, node: cst.CSTNode, indent: str) -> str:
-        state = CodegenState(default_indent=self.module.default_indent, default_newline=self.module.default_newline)
-        if indent:
-            state.indent_tokens.append(indent)
-        node._codegen(state)
-        return "".join(state.tokens)
-
-
-def _comments(node: cst.CSTNode) -> list[str]:
-    out = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, cst.Comment):
-            out.append(current.value)
-        stack.extend(current.children)  # all fields: comments live in whitespace nodes
-    return out
-
-
-def _strip_parens(node: cst.CSTNode) -> cst.CSTNode:
-    return node.with_changes(lpar=[], rpar=[]) if getattr(node, "lpar", None) else node
 
 
 _CODING = re.compile(r"^[ \t\f]*#.*?coding[:=]")

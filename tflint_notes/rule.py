@@ -10,7 +10,7 @@ import libcst as cst
 
 if TYPE_CHECKING:
     from tflint_notes.analysis import Analysis, Evidence, FunctionInfo
-    from tflint_notes.engine import Locator
+    from tflint_notes.locator import Locator
     from tflint_notes.results import Edit
     from tflint_notes.screen import FileFacts
 
