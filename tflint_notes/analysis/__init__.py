@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tflint_notes.analysis.calls import CallGraph, CallSite
+from tflint_notes.analysis.calls import CallGraph, CallSite, argument_keys
 from tflint_notes.analysis.graph import GraphContext
 from tflint_notes.analysis.imports import ImportResolution, module_level_statements
 from tflint_notes.analysis.keras_classes import KerasClasses
@@ -38,8 +38,8 @@ from tflint_notes.analysis.tensors import DEFINITELY_TENSOR, TENSOR_ATTRIBUTES, 
 
 __all__ = [
     "Analysis", "CallSite", "ClassInfo", "DEFINITELY_TENSOR", "Evidence", "FunctionInfo", "KerasObject", "MODULE",
-    "NOT_KERAS", "TENSOR_ATTRIBUTES", "canonical", "class_methods", "is_keras_base", "is_tf_function", "merge",
-    "module_level_statements", "names_bound_by_target", "tf_call_returns_tensor",
+    "NOT_KERAS", "TENSOR_ATTRIBUTES", "argument_keys", "canonical", "class_methods", "is_keras_base",
+    "is_tf_function", "merge", "module_level_statements", "names_bound_by_target", "tf_call_returns_tensor",
 ]
 
 

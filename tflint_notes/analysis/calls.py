@@ -29,6 +29,20 @@ class CallSite:
     keras_args: list = field(default_factory=list)
 
 
+def argument_keys(args) -> Iterator[tuple[int | str, cst.Arg]]:
+    """(keyword or position, argument) for the arguments of a call, up to the first `*args`/`**kwargs` (after
+    one, positions are unknown)."""
+    position = 0
+    for arg in args:
+        if arg.star:
+            return
+        if arg.keyword is not None:
+            yield arg.keyword.value, arg
+        else:
+            yield position, arg
+            position += 1
+
+
 class CallGraph:
     """The call sites of the module and the lookup of the function a name or `self.<method>` calls.  Reads
     the scopes, `evidence` (TensorEvidence) and `keras_object`/`keras_param` (KerasObjects)."""
@@ -48,13 +62,7 @@ class CallGraph:
     def _record_call_site(self, node: cst.Call, name: str, via_self: bool) -> None:
         args = []
         keras_args = []
-        position = 0
-        for arg in node.args:
-            if arg.star:
-                break
-            key = arg.keyword.value if arg.keyword is not None else position
-            if arg.keyword is None:
-                position += 1
+        for key, arg in argument_keys(node.args):
             args.append((key, self.evidence(arg.value)))
             value = arg.value
             if isinstance(value, (cst.Name, cst.Call, cst.Subscript)):

@@ -6,7 +6,7 @@ import ast
 
 import libcst as cst
 
-from tflint_notes.analysis import canonical, names_bound_by_target
+from tflint_notes.analysis import argument_keys, canonical, names_bound_by_target
 from tflint_notes.fixes import append_call_argument
 from tflint_notes.rule import PendingFix, Rule
 from tflint_notes.screen import FileFacts
@@ -478,13 +478,7 @@ class SoftmaxWithFromLogits(_ModelFacts):
     def _record_passed(self, node: cst.Call, callee: str) -> None:
         if self.ctx.resolve(node.func) is not None:
             return
-        position = 0
-        for arg in node.args:
-            if arg.star:
-                return
-            key = arg.keyword.value if arg.keyword is not None else position
-            if arg.keyword is None:
-                position += 1
+        for key, arg in argument_keys(node.args):
             fact = self._model_fact(arg.value)
             if fact is not None:
                 self._passed.append((callee, key, dict(fact)))
