@@ -259,19 +259,19 @@ class ScopeTracking:
             func = func.parent
         return MODULE
 
-    # The module's own classes and functions, by name (the last module-level class of a name wins, the first
-    # function).
+    # The module's own classes and functions, by name: of a class defined twice the last definition (seen so
+    # far) counts, of a function the first.
 
     def local_class(self, name: str) -> ClassInfo | None:
-        """The module-level class `name` of this module (seen so far), or None."""
+        """The module-level class `name` of this module, or None."""
         return self.classes.get(name)
 
     def local_classes(self) -> list[ClassInfo]:
-        """The module-level classes of this module (seen so far), one per name, in order of first definition."""
+        """The module-level classes of this module, one per name, in the order the names were first defined."""
         return list(self.classes.values())
 
     def module_function(self, name: str) -> FunctionInfo | None:
-        """The module-level function `name` of this module (seen so far), or None."""
+        """The module-level function `name` of this module, or None."""
         return self.module_functions.get(name)
 
     def defined_functions(self) -> list[FunctionInfo]:
