@@ -1,6 +1,6 @@
 """Keras objects: which values are Keras models, layers or optimizers, as far as this module shows.
 
-The Keras rules (a removed `Model` method, a layer built inside `call`, the Keras 3 save path) must know that
+The Keras rules (a removed `Model` method, a renamed argument, the Keras 3 save path) must know that
 `model.fit_generator(...)` is called on a Keras model and not on a scikit-learn estimator with the same method
 name.  The evidence is what a reviewer would use: the constructor or factory the value came from, the loop
 over `model.layers`, the function that returned it, and for parameters their annotation, the Keras-only
