@@ -1,4 +1,5 @@
-"""Discovery of fixture programs: fixtures/<CODE>/<case>/{before,after,after_unsafe}.py."""
+"""Discovery of fixture programs: fixtures/<CODE>/<case>/{before,after,after_unsafe}.py, and the
+multi-module fixture projects fixtures/projects/<case>/ that have run*.py entry programs at their root."""
 
 from __future__ import annotations
 
@@ -11,6 +12,25 @@ FIXTURES = ROOT / "fixtures"
 _MARK = re.compile(r"#\s*(TFN\d{3}(?:[\s,]+TFN\d{3})*)\s*$")
 _EXPECT = re.compile(r"^expect-before(?:\[(?P<flavour>[a-z_0-9]+)\])?:\s*(?P<value>.+?)\s*$", re.MULTILINE)
 FLAVOURS = ("keras3", "tf_keras")
+PROJECTS = FIXTURES / "projects"
+_PROJECT_MARK = re.compile(r"#\s*expect:\s*(TFN\d{3})")
+
+
+def expect_before(program: Path, flavour: str) -> tuple[str, str] | None:
+    """None if `program` must run cleanly under `flavour`, else (exception type name, message regex).
+
+    `expect-before: ...` applies to both Keras flavours; `expect-before[keras3]: ...` and
+    `expect-before[tf_keras]: ...` override it for one (the bug often shows differently)."""
+    found = {}
+    for match in _EXPECT.finditer(program.read_text(encoding="utf-8")):
+        found[match.group("flavour")] = match.group("value")
+    value = found.get(flavour, found.get(None))
+    if value is None:
+        raise AssertionError(f"{program}: no 'expect-before:' line for {flavour}")
+    if value == "pass":
+        return None
+    kind, _, regex = value.partition(":")
+    return kind.strip(), regex.strip()
 
 
 @dataclass(frozen=True)
@@ -47,20 +67,8 @@ class Case:
         return sorted(marks)
 
     def expect_before(self, flavour: str) -> tuple[str, str] | None:
-        """None if before.py must run cleanly under `flavour`, else (exception type name, message regex).
-
-        `expect-before: ...` applies to both Keras flavours; `expect-before[keras3]: ...` and
-        `expect-before[tf_keras]: ...` override it for one (the bug often shows differently)."""
-        found = {}
-        for match in _EXPECT.finditer(self.before.read_text(encoding="utf-8")):
-            found[match.group("flavour")] = match.group("value")
-        value = found.get(flavour, found.get(None))
-        if value is None:
-            raise AssertionError(f"{self.before}: no 'expect-before:' line for {flavour}")
-        if value == "pass":
-            return None
-        kind, _, regex = value.partition(":")
-        return kind.strip(), regex.strip()
+        """See `expect_before`: how before.py behaves under `flavour`."""
+        return expect_before(self.before, flavour)
 
     @property
     def corrected(self) -> Path | None:
@@ -85,3 +93,35 @@ def all_cases() -> list[Case]:
             if (folder / "before.py").exists():
                 cases.append(Case(code_dir.name, folder.name, folder))
     return cases
+
+
+@dataclass(frozen=True)
+class ProjectCase:
+    """A multi-module fixture project executed under TensorFlow: fixtures/projects/<name>/ with `run.py` (and
+    optionally more `run_*.py`) at its root, each with `main()` and an `expect-before:` line; the linter's
+    expectations are `# expect: TFNxxx` marks in the project's modules (tests/test_projects.py)."""
+
+    name: str
+    root: Path
+
+    @property
+    def id(self) -> str:
+        return f"projects/{self.name}"
+
+    def programs(self, root: Path | None = None) -> list[Path]:
+        """The entry programs (run.py first), in this project or in a copy of it at `root`."""
+        found = sorted((root or self.root).glob("run*.py"))
+        return sorted(found, key=lambda p: (p.name != "run.py", p.name))
+
+    def expected_marks(self) -> set[tuple[str, int, str]]:
+        """(path relative to the root, line, code) of every `# expect: TFNxxx` mark."""
+        marks = set()
+        for path in sorted(self.root.rglob("*.py")):
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                marks.update((path.relative_to(self.root).as_posix(), number, code)
+                             for code in _PROJECT_MARK.findall(line))
+        return marks
+
+
+def project_cases() -> list[ProjectCase]:
+    return [ProjectCase(p.name, p) for p in sorted(PROJECTS.iterdir()) if p.is_dir() and (p / "run.py").exists()]
