@@ -19,7 +19,7 @@ _TRUE_STRINGS = ("1", "true", "True", "TRUE", "yes")
 
 
 def module_level_statements(body: Iterable[cst.CSTNode], in_except: bool = False
-                             ) -> Iterator[tuple[cst.CSTNode, bool]]:
+                            ) -> Iterator[tuple[cst.CSTNode, bool]]:
     """Statements executed at module level (through if/try/with/for blocks, not into defs)."""
     for stmt in body:
         if isinstance(stmt, cst.SimpleStatementLine):
