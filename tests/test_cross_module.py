@@ -47,7 +47,11 @@ def check(root: Path, *paths: str, extra: tuple[str, ...] = (),
     assert proc.returncode in statuses, (proc.returncode, proc.stdout[-2000:], proc.stderr[-2000:])
     found = set()
     for item in json.loads(proc.stdout or "[]"):
-        path = (root / item["filename"]).resolve().relative_to(root.resolve()).as_posix()
+        absolute = (root / item["filename"]).resolve()
+        try:
+            path = absolute.relative_to(root.resolve()).as_posix()
+        except ValueError:  # a file outside the folder the check runs from
+            path = absolute.as_posix()
         found.add((path, item["location"]["row"], item["location"]["column"], item["code"], item["message"]))
     return found, proc
 

@@ -110,7 +110,7 @@ def test_graph_code_reaches_helpers_of_other_modules_only_with_tensors(tmp_path:
     normalize = entries["pkg.utils"]["normalize"]
     assert normalize.reason == "called from @tf.function `train_step` in pkg/train.py:11"
     assert normalize.tensor_params == frozenset({"x"})
-    assert entries["pkg.helpers"]["inner"].reason == "called from `normalize` (graph code) in pkg/utils.py:6"
+    assert entries["pkg.helpers"]["inner"].reason == "called from graph code `normalize` in pkg/utils.py:6"
     assert "stats" not in entries["pkg.utils"]  # called eagerly only
     assert "scale" not in entries["pkg.utils"]  # called from graph code with Python numbers only
     assert entries["pkg.base"]["BaseBlock.helper"].reason == "called from Keras `Scale.call` in pkg/blocks.py:6"

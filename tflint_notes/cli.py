@@ -314,8 +314,9 @@ def process_file(path: str, job: Job, view=None) -> Outcome:
             result.diagnostics, internal = linted.diagnostics, linted.internal_errors
         if first_pass and path != "-" and project.root is not None and path.endswith(".py"):
             identity = module_identity(project.root, _installed_top(project), path)
-            if identity is not None:
-                outcome.facts = (identity[0], linter.parsed_facts(document.text, identity))
+            facts = linter.parsed_facts(document.text, identity) if identity is not None else None
+            if facts is not None:
+                outcome.facts = (identity[0], facts)
         for error in internal:
             outcome.errors.append(FileResult(shown, error=error.describe()))
     except ParseError as exc:

@@ -25,6 +25,7 @@ from tflint_notes.analysis.imports import ImportResolution, module_level_stateme
 from tflint_notes.analysis.keras_classes import KerasClasses
 from tflint_notes.analysis.keras_objects import KERAS_MODEL_ATTRIBUTES, NOT_KERAS, KerasObject, KerasObjects
 from tflint_notes.analysis.names import canonical, is_keras_base, is_tf_function, tf_call_returns_tensor
+from tflint_notes.analysis.project import ProjectFacts
 from tflint_notes.analysis.regions import LoopsAndRegions
 from tflint_notes.analysis.scopes import (
     MODULE,
@@ -44,7 +45,7 @@ __all__ = [
 
 
 class Analysis(ScopeTracking, ImportResolution, CallGraph, LoopsAndRegions, GraphContext, TensorEvidence,
-               KerasObjects, KerasClasses):
+               KerasObjects, KerasClasses, ProjectFacts):
     """Per-file facts, built during the one traversal; rules query it through `self.ctx`."""
 
     def __init__(self, module: cst.Module):
@@ -58,6 +59,7 @@ class Analysis(ScopeTracking, ImportResolution, CallGraph, LoopsAndRegions, Grap
         self._init_tensors()
         self._init_keras_objects()
         self._init_keras_classes(module)
+        self._init_project()
 
     # -- nodes more than one concern handles (called by the engine's walker, before the rules on visit,
     # after them on leave); the other handlers are the mixins' own --

@@ -105,6 +105,7 @@ class GraphContext:
             if cls is not None and info.name in KERAS_GRAPH_METHODS and self.class_is_keras(cls):
                 info.graph_root = True
                 info.graph_reason = f"Keras {cls.name}.{info.name}"
+        self._mark_called_from_other_modules()  # graph code of another module calls these (project index)
         for func, cls, target in self.tf_function_wraps:
             resolved = self._function_for_expr(func, cls, target)
             if resolved is not None and not resolved.graph_root:

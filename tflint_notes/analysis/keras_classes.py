@@ -43,7 +43,7 @@ class KerasClasses:
                 local = self.classes.get(base[6:])
                 if local is not None and local is not cls and self.class_is_keras(local, _depth + 1):
                     return True
-            elif is_keras_base(base):
+            elif self.keras_base_of(base) is not None:  # a Keras class, or a project class built on one
                 return True
         return False
 
@@ -51,8 +51,7 @@ class KerasClasses:
         """A subclass of keras Model (directly or through classes of this module)."""
         for info in (cls, *self.local_bases(cls)):
             for base in info.bases:
-                if not base.startswith("local:") and is_keras_base(base) and base.rsplit(".", 1)[-1] in (
-                        "Model", "Functional", "Sequential"):
+                if not base.startswith("local:") and self.is_model_base(base):
                     return True
         return False
 
@@ -60,8 +59,9 @@ class KerasClasses:
         """The Keras flavour a Layer/Model class is built on, from its bases (through local classes)."""
         for info in (cls, *self.local_bases(cls)):
             for base in info.bases:
-                if not base.startswith("local:") and is_keras_base(base):
-                    return self.keras_flavour(base)
+                keras_base = self.keras_base_of(base) if not base.startswith("local:") else None
+                if keras_base is not None:
+                    return self.keras_flavour(keras_base)
         return None
 
     def keras_flavour(self, qualname: str) -> str:
@@ -102,8 +102,8 @@ class KerasClasses:
 
     def self_attribute_classes(self, cls: ClassInfo, attr: str) -> set | None:
         """What `self.<attr>` holds in a class of this module, from its assignments in the class's methods:
-        the set of Keras classes of this module it is an instance of (empty: a Keras built-in layer or
-        unknown), or None if some assignment makes it something else (an instance of a non-Keras class of
+        the set of Keras classes of this module it is an instance of (ClassInfo; the qualified name for a Keras
+        class of another project module; empty: a Keras built-in layer or unknown), or None if some assignment makes it something else (an instance of a non-Keras class of
         this module, a function, a literal)."""
         values = self._self_assignments(cls).get(attr, ())
         found: set = set()
@@ -117,6 +117,9 @@ class KerasClasses:
                     continue
                 if value.func.value in self.module_functions:
                     return None
+                project = self.project_name(value.func) if self.view.keras else None
+                if project is not None and self.view.keras_base(project) is not None:
+                    found.add(project)  # a Keras class of another module of the project
                 continue
             if isinstance(value, NEVER_KERAS):
                 return None

@@ -39,6 +39,7 @@ class KerasObject:
     kind: str  # "model", "layer" or "optimizer"
     cls: "ClassInfo | None" = None  # the class of this module it is an instance of
     flavour: str | None = None  # "keras3" or "tf_keras", when the constructor tells
+    project: str | None = None  # the Keras class of another project module it is an instance of (qualified)
 
 
 # An argument known not to be a Keras object (an instance of a non-Keras class of the module, a literal).
@@ -143,7 +144,11 @@ class KerasObjects:
                 return KerasObject("optimizer", None, flavour)
             if is_keras_base(qual):
                 return KerasObject("model" if q.rsplit(".", 1)[-1] in ("Model", "Sequential") else "layer", None, flavour)
-            return None
+            return self._project_keras_object(qual)
+        if self.view.keras:
+            found = self._project_keras_object(self.project_name(func))  # from .layers import Gate; Gate(4)
+            if found is not None:
+                return found
         if isinstance(func, cst.Name):
             info = self.classes.get(func.value)
             if info is not None and self.class_is_keras(info):
@@ -152,6 +157,14 @@ class KerasObjects:
             if func.value in self._keras_functions and self.resolve(func) is None:
                 return self._keras_functions[func.value]
         return None
+
+    def _project_keras_object(self, qualname: str | None) -> KerasObject | None:
+        """An instance of a Keras class of another module of the project (through the project index)."""
+        base = self.view.keras_base(qualname) if qualname is not None else None
+        if base is None:
+            return None
+        kind = "model" if self.is_model_base(base) else "layer"
+        return KerasObject(kind, None, self.keras_flavour(base), qualname)
 
     def keras_param(self, node: cst.BaseExpression) -> tuple | None:
         """(function, parameter) when `node` names a parameter of the current or an enclosing function that

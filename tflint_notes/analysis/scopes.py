@@ -170,7 +170,7 @@ class ScopeTracking:
             if isinstance(arg.value, cst.Name) and arg.value.value in self.classes:
                 bases.append("local:" + arg.value.value)
             else:
-                q = self.resolve(arg.value)
+                q = self.project_name(arg.value)  # resolve, and relative imports of project classes
                 if q is not None:
                     bases.append(q)
         info = ClassInfo(node, node.name.value, bases, parent=self.current_function)

@@ -143,8 +143,11 @@ class _Collector:
         statements = list(_module_statements(facts.tree.body))
         bound: dict[str, int] = {}
         aliases = []
+        relative: set = set()
         for stmt in statements:
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                if isinstance(stmt, ast.ImportFrom) and stmt.level:
+                    relative.update(alias.asname or alias.name for alias in stmt.names)
                 for bound_name, qual in self.import_pairs(stmt):
                     if bound_name in self.imports and self.imports[bound_name] != qual:
                         qual = None  # bound to two things (try: import a except: import b): unknown
@@ -165,6 +168,11 @@ class _Collector:
         for name, count in bound.items():
             if count > 1 and name in self.imports and name not in self.local:
                 self.imports[name] = None  # rebound: unknown
+        if any(_changes_sys_path(stmt) for stmt in statements):
+            # `sys.path.insert(0, "vendor")`: an absolute import may then find another module of the same name
+            for name, qual in self.imports.items():
+                if qual is not None and name not in relative and qual.split(".")[0] not in _EXTERNAL_ROOTS:
+                    self.imports[name] = None
         self.local = {n for n in self.local if bound.get(n) == 1}
         for name, value in aliases:  # `tfk = tf.keras`: an alias bound once
             if bound.get(name) == 1:
@@ -383,6 +391,22 @@ def _is_dataset(collector: _Collector, node, names: set) -> bool:
             return node.id in names
         else:
             return False
+
+
+def _changes_sys_path(stmt) -> bool:
+    """`sys.path.insert/append/extend(...)`, `sys.path = ...`, `sys.path += ...`, `site.addsitedir(...)`."""
+    node = stmt.value if isinstance(stmt, ast.Expr) else None
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        func = node.func
+        if func.attr in ("insert", "append", "extend") and isinstance(func.value, ast.Attribute) and (
+                func.value.attr == "path" and isinstance(func.value.value, ast.Name) and func.value.value.id == "sys"):
+            return True
+        if func.attr == "addsitedir" and isinstance(func.value, ast.Name) and func.value.id == "site":
+            return True
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(
+        stmt, ast.AugAssign) else []
+    return any(isinstance(t, ast.Attribute) and t.attr == "path" and isinstance(t.value, ast.Name)
+               and t.value.id == "sys" for t in targets)
 
 
 def _is_literal(node) -> bool:

@@ -85,7 +85,7 @@ class ProjectIndex:
 
     def supply(self, path: str, name: str, facts: dict | None) -> None:
         """Facts the linter derived from its own parse of `path` (saves parsing it again)."""
-        if self.paths.get(os.path.abspath(path)) == name and name not in self._facts:
+        if facts is not None and self.paths.get(os.path.abspath(path)) == name and name not in self._facts:
             self._supplied[name] = facts
 
     def facts(self, module: str) -> dict | None:
@@ -387,7 +387,7 @@ class ProjectIndex:
 def _describe(name: str, root_reason: str | None) -> str:
     """How a caller is named in messages: the root it is, or a function that graph code calls."""
     if root_reason is None:
-        return f"`{name}` (graph code)"
+        return f"graph code `{name}`"
     if root_reason == "@tf.function":
         return f"@tf.function `{name}`"
     if root_reason.startswith("Keras `"):

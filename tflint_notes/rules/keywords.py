@@ -177,11 +177,15 @@ class MisspelledKeyword(Rule):
     @staticmethod
     def screen(facts: FileFacts) -> bool:
         table = signatures()
+        # Keras classes of other project modules (their own signatures, through the project index)
+        project_classes = facts.view is not None and bool(facts.view.keras)
         for c in facts.calls:
             node = c.node
             words = [k.arg for k in node.keywords if k.arg is not None]
             if not words:
                 continue
+            if project_classes:
+                return True
             func = node.func
             entries = [name for name in facts.canonical_names(func) if name in table]
             if type(func) is ast.Attribute:
@@ -214,7 +218,8 @@ class MisspelledKeyword(Rule):
         target = self._target(node)
         if target is None:
             return
-        name, accepted, describe, requires = target
+        name, accepted, describe, requires = target[:4]
+        rejection = target[4] if len(target) > 4 else None  # how the callee rejects an unknown keyword
         passed = {a.keyword.value for a in keywords}
         suggestions = []
         for arg in keywords:
@@ -232,7 +237,9 @@ class MisspelledKeyword(Rule):
             # the keyword, renaming one is a guess.
             fix = None if best in passed or wanted[best] > 1 else PendingFix(
                 [Replacement(arg.keyword, best)], safe=True, description=f"rename to {best}=")
-            if name is None and not describe.startswith("a "):  # a method of a class of this module
+            if rejection is not None:
+                message = f"{describe}() has no keyword `{word}` ({rejection}); did you mean `{best}`?"
+            elif name is None and not describe.startswith("a "):  # a method of a class of this module
                 message = (f"{describe}() has no keyword `{word}` (TypeError when called); did you mean `{best}`?"
                            if OPEN not in accepted else
                            f"{describe}() has no keyword `{word}`: it lands in **kwargs; did you mean `{best}`?")
@@ -256,7 +263,11 @@ class MisspelledKeyword(Rule):
             name = canonical(qual)
             if name in table:
                 return name, table[name], _callee(node), None
-            return None
+            return self._project_constructor(qual)
+        if self.ctx.view.keras and isinstance(func, (cst.Name, cst.Attribute)):
+            found = self._project_constructor(self.ctx.project_name(func))  # from .layers import Gate; Gate(...)
+            if found is not None:
+                return found
         if isinstance(func, cst.Attribute):
             receiver, method = func.value, func.attr.value
             if self.ctx.is_dataset(receiver):
@@ -284,6 +295,10 @@ class MisspelledKeyword(Rule):
                         (*param, accept))
             if obj.kind not in ("model", "layer"):
                 return None
+            if obj.project is not None:
+                found = self._project_method(obj, method, obj.project.rsplit(".", 1)[-1])
+                if found is not False:
+                    return found
             override = own_method(self.ctx, obj.cls, method)
             if override is not None:
                 # `class GAN(keras.Model): def compile(self, d_optimizer, ...)`: its own signature rules
@@ -306,12 +321,40 @@ class MisspelledKeyword(Rule):
             return None, frozenset(LAYER_CALL_KEYWORDS), f"a model call ({func.value})", (*param, accept)
         if obj.kind not in ("model", "layer"):
             return None
+        if obj.project is not None:
+            return self._project_method(obj, "call", obj.project.rsplit(".", 1)[-1]) or None
         call = own_method(self.ctx, obj.cls, "call")
         if call is not None:
             return None, accepted_keywords(call), f"{obj.cls.name}.call", None
         shown = func.value if isinstance(func, cst.Name) else "a layer call"
         return (None, frozenset(LAYER_CALL_KEYWORDS),
                 f"a {obj.kind} call ({shown})" if isinstance(func, cst.Name) else shown, None)
+
+    def _project_constructor(self, qualname: str | None):
+        """A Keras layer or model class of another module of the project, checked against its own `__init__`
+        (plus the base-layer keywords Keras takes, when it forwards **kwargs); unknown `__init__`: no check."""
+        keras_base = self.ctx.view.keras_base(qualname) if qualname else None
+        if keras_base is None:
+            return None
+        accepted = self.ctx.project_class_keywords(qualname, "__init__")
+        if accepted is None:
+            return None
+        if OPEN not in accepted:
+            return None, accepted, qualname.rsplit(".", 1)[-1], None
+        # **kwargs goes on to the Keras base layer, which takes only its own keywords
+        accepted = (accepted - {OPEN}) | signatures().get(canonical(keras_base), frozenset())
+        return (None, accepted, qualname.rsplit(".", 1)[-1], None,
+                "the Keras base layer rejects it: ValueError in Keras 3, TypeError in tf_keras")
+
+    def _project_method(self, obj, method: str, shown: str):
+        """`method` of an instance of a project Keras class of another module: its own signature when the
+        project defines it (`call`), unknown (None) for other methods the project overrides."""
+        if method == "call":
+            accepted = self.ctx.project_class_keywords(obj.project, "call")
+            return None if accepted is None else (None, accepted, f"{shown}.call", None)
+        if method in (self.ctx.project_methods(obj.project) or ()):
+            return None
+        return False  # not overridden in the project: the Keras table applies
 
     def _attribute_target(self, attribute: cst.Attribute, method: str, node: cst.Call):
         """`self.pool(x, ...)` (method "call") or `self.pool.fit(...)`: what `self.pool` was assigned in the
@@ -329,11 +372,17 @@ class MisspelledKeyword(Rule):
         if assigned:
             accepted: set = set()
             for target_cls in assigned:
+                if isinstance(target_cls, str):  # a Keras class of another project module
+                    found = self.ctx.project_class_keywords(target_cls, method)
+                    if found is None:
+                        return None
+                    accepted |= found
+                    continue
                 defined = own_method(self.ctx, target_cls, method)
                 if defined is None:
                     return None  # a Keras class of this module that inherits `method`: unknown signature
                 accepted |= accepted_keywords(defined)
-            shown = "/".join(sorted(c.name for c in assigned))
+            shown = "/".join(sorted(c if isinstance(c, str) else c.name for c in assigned))
             return None, frozenset(accepted), f"{shown}.{method}", None
         if method != "call" or owner is None or owner.kind not in ("model", "layer"):
             return None
