@@ -126,7 +126,10 @@ class MisspelledKeyword(Rule):
     against the keywords every layer call has: `training` and `mask`. A layer or model class of your
     module is checked against its own method: `self.pool(x, masks=m)` where `self.pool = MaskedPool()`
     is checked against `MaskedPool.call`; an attribute assigned a function or a non-Keras object is not
-    checked. Calls of functions and classes of your own are otherwise never checked, and a keyword
+    checked. A Keras layer or model class of another module of the project (`from .layers import Gate`) is
+    checked against its own `__init__` when constructed (`Gate(4, gate_bais=1.0)`; when its `__init__` takes
+    **kwargs, those go to the Keras base layer, which rejects unknown ones) and against its own `call` when
+    called. Calls of functions and classes of your own are otherwise never checked, and a keyword
     without a close match on a callable that takes `**kwargs` stays silent.
 
     A model that arrives as a parameter (`def train(model, ds): model.fit(ds, batch_szie=32)`) is
@@ -165,7 +168,8 @@ class MisspelledKeyword(Rule):
     ## Proof
     [`fixtures/TFN301/`](../fixtures/TFN301/): the Sequential `trainning=True` program returns the
     inference output under Keras 3 (no unit dropped); after the fix, dropout zeroes units and scales the
-    rest by 1/(1-rate).
+    rest by 1/(1-rate). A layer class of another module:
+    [`fixtures/projects/xmod_first_party_keywords/`](../fixtures/projects/xmod_first_party_keywords/).
     """
 
     code = "TFN301"

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from tflint_notes.analysis import ClassInfo, FunctionInfo, canonical, class_methods, is_keras_base, names_bound_by_target
+from tflint_notes.analysis import ClassInfo, FunctionInfo, canonical, class_methods, names_bound_by_target
 from tflint_notes.cstwalk import children
 from tflint_notes.fixes import append_item, bracket_after, item_end
 from tflint_notes.results import Edit
@@ -198,7 +198,7 @@ def _first_base_is_keras(ctx, cls: ClassInfo) -> bool:
     local = ctx.local_class(first.value) if isinstance(first, cst.Name) else None
     if local is not None:
         return ctx.class_is_keras(local)
-    return is_keras_base(ctx.resolve(first))
+    return ctx.keras_base_of(ctx.project_name(first)) is not None  # Keras, or a Keras class of another module
 
 
 def _params_with_kwargs(loc, func: cst.FunctionDef) -> list[Edit] | None:
@@ -360,7 +360,8 @@ class _SerializationEvidence(_LayerRule):
         scopes = {defined_in} if defined_in is not None else set()
         for name in names:
             scopes |= self._used_in.get(name, set())
-        return next((self._saving[scope] for scope in scopes if scope in self._saving), None)
+        # the first saving scope in source order (a set's order would make the message vary between runs)
+        return next((reason for scope, reason in self._saving.items() if scope in scopes), None)
 
     def finish(self) -> None:
         for cls, node, message, fix, top in self._pending:

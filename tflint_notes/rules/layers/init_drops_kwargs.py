@@ -6,7 +6,7 @@ import ast
 
 import libcst as cst
 
-from tflint_notes.analysis import ClassInfo, is_keras_base
+from tflint_notes.analysis import ClassInfo
 from tflint_notes.fixes import append_call_argument
 from tflint_notes.results import Edit
 from tflint_notes.rule import PendingFix
@@ -28,7 +28,7 @@ def _reaches_keras(ctx, cls: ClassInfo, call: cst.Call) -> bool:
     local = ctx.local_class(target.value) if isinstance(target, cst.Name) else None
     if local is not None:
         return ctx.class_is_keras(local)
-    return is_keras_base(ctx.resolve(target))
+    return ctx.keras_base_of(ctx.project_name(target)) is not None
 
 
 class InitDropsKwargs(_SerializationEvidence):

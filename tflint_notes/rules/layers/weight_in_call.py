@@ -24,7 +24,8 @@ def _first_param(func: cst.FunctionDef) -> str | None:
 class WeightInCall(_LayerRule):
     """## What it does
     Flags `self.add_weight(...)` and `tf.Variable(...)` inside the `call` method of a Keras
-    `Layer`/`Model` subclass (including subclasses of classes defined in the same module).
+    `Layer`/`Model` subclass (including subclasses of classes defined in the same module or, through the
+    project index, in another module of the project).
 
     ## Why is this bad?
     `call` runs on every forward pass; weights belong in `build`, which Keras runs once with the
@@ -67,12 +68,15 @@ class WeightInCall(_LayerRule):
     `self.x = tf.Variable(...)` directly in `call` and uses only `self` attributes not assigned in
     `call`, literals, module-level names and `<input>.shape`: the statements (with their comments)
     move, in order, into `build(self, input_shape)` (created before `call` if missing, appended to an
-    existing `build` otherwise) and `<input>.shape` becomes `input_shape`. A weight statement inside an
+    existing `build` otherwise) and `<input>.shape` becomes `input_shape`. When the class derives from a
+    class of the module or of the project (which may have a `build` of its own), the new `build` first calls
+    `super().build(input_shape)`. A weight statement inside an
     `if`/loop, or depending on anything computed in `call`, is reported without a fix.
 
     ## Proof
     [`fixtures/TFN201/`](../fixtures/TFN201/): under Keras 3 each `before.py` raises the state error; under tf_keras it
-    misbehaves silently; each `after.py` trains (the loss falls) with the right number of weights.
+    misbehaves silently; each `after.py` trains (the loss falls) with the right number of weights. Subclasses
+    of a base in another module: [`fixtures/projects/xmod_layer_base/`](../fixtures/projects/xmod_layer_base/).
     """
 
     code = "TFN201"
@@ -158,6 +162,9 @@ class WeightInCall(_LayerRule):
                                   or not _statements(build.node)):
             return set(), None
         moved_stmts = [stmt for stmt, _ in movable]
+        # A base of this module or of another project module may have a build of its own (or get one): the new
+        # build must run it first, or its weights are never made.
+        own_base = any(b.startswith("local:") or self.ctx.view.keras_base(b) is not None for b in cls.bases)
 
         def edits(loc) -> list[Edit] | None:
             out: list[Edit] = []
@@ -181,6 +188,8 @@ class WeightInCall(_LayerRule):
             if build is None:
                 offset, indent, blanks = _method_insertion(loc, func)
                 header = f"{indent}def build(self, input_shape):{loc.newline}"
+                if own_base:
+                    header += f"{body_indent}super().build(input_shape){loc.newline}"
                 out.append(Edit(offset, offset, header + moved + loc.newline * blanks))
             else:
                 build_body = _statements(build.node)

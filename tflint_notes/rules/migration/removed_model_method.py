@@ -107,6 +107,8 @@ class RemovedModelMethod(GuardedRule):
             return None
         if own_method(self.ctx, obj.cls, attr) is not None or attr in _assigned_attrs(self.ctx, obj.cls):
             return None  # the class defines it
+        if obj.project is not None and (attr == "output_shape" or attr in (self.ctx.project_methods(obj.project) or ())):
+            return None  # a class of another project module: it defines the method, or may set the attribute
         if attr == "output_shape":
             # Keras 3 keeps output_shape on Sequential and functional models; layers lost it
             return obj if obj.kind == "layer" else None

@@ -62,7 +62,9 @@ class NumpyOnTensorInGraph(Rule):
     Flags a NumPy function called on a tensor inside graph code: a `@tf.function` (in any form,
     including `tf.function(f)`), the `call`/`train_step`/`test_step`/`predict_step` of a Keras
     `Layer`/`Model` subclass, a function passed to a `tf.data` `map`/`filter`/`flat_map`/`interleave`,
-    or a function of the same module called from any of these.
+    a function of the same module called from any of these, or a function of another module of the project
+    that any of these calls with a tensor (`from .utils import normalize`; the message names the caller and
+    its file:line).
 
     A call is flagged only when an argument is tensor-valued: a parameter of the graph function
     (not `self`, not one with a literal default), a name assigned from a `tf.*` call or a layer call,
@@ -118,7 +120,9 @@ class NumpyOnTensorInGraph(Rule):
 
     ## Proof
     [`fixtures/TFN101/`](../fixtures/TFN101/) holds the programs: each `before.py` raises the error above under Keras 3
-    and tf_keras, each `after.py`/`after_unsafe.py` computes the asserted results.
+    and tf_keras, each `after.py`/`after_unsafe.py` computes the asserted results. Across modules:
+    [`fixtures/projects/xmod_graph_helper/`](../fixtures/projects/xmod_graph_helper/), whose `run*.py` programs
+    fail in the helpers of `utils.py`/`helpers.py` and pass once the project is fixed.
     """
 
     code = "TFN101"
