@@ -162,6 +162,8 @@ class ProjectIndex:
         entries = tuple(sorted(self.entries().get(module, {}).items()))
         keras, keywords, methods = [], [], []
         for qualname in facts["refs"]:
+            if _is_keras_base(qualname):
+                continue  # Keras by its name already (`keras.src.layers.Dense` inside keras): nothing to add
             base = self.keras_base(qualname)
             if base is None:
                 continue
