@@ -195,7 +195,6 @@ def test_disk_cache_rereads_only_changed_modules(tmp_path: Path, monkeypatch):
     cache = str(tmp_path / "cache")
     index = build_index(str(project), None, cache)
     before = index.view(str(project / "pkg" / "utils.py"))
-    index.save()
     parsed = []
     import tflint_notes.project.index as index_module
 

@@ -202,3 +202,36 @@ async def test_project_target_and_a_saved_requirements_file(client: LanguageClie
     del client.diagnostics[uri]
     client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
     assert [d.code for d in await _diagnostics_for(client, uri)] == ["TFN603"]
+
+
+async def test_helper_module_sees_graph_code_of_another_module(client: LanguageClient):
+    """The server reads the project index (issue 23): a NumPy helper is graph code because train.py's
+    tf.function calls it with a tensor; once train.py is saved without that call, the helper is quiet."""
+    root = Path(client.root)
+    (root / "requirements.txt").write_text("tensorflow==2.21.*\n", encoding="utf-8")
+    package = root / "app"
+    package.mkdir()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    train = package / "train.py"
+    train.write_text(textwrap.dedent("""\
+        import tensorflow as tf
+        from .utils import normalize
+
+
+        @tf.function
+        def train_step(x):
+            return normalize(tf.square(x))
+        """), encoding="utf-8")
+    helper = "import numpy as np\n\n\ndef normalize(x):\n    return x / np.sqrt(np.sum(x * x))\n"
+    (package / "utils.py").write_text(helper, encoding="utf-8")
+    uri = _open(client, "app/utils.py", helper)
+    diagnostics = await _diagnostics_for(client, uri)
+    assert [d.code for d in diagnostics] == ["TFN101", "TFN101"]
+    assert all("train_step" in d.message and "train.py:7" in d.message for d in diagnostics)
+    train.write_text(train.read_text(encoding="utf-8").replace("normalize(tf.square(x))", "tf.square(x)"),
+                     encoding="utf-8")
+    client.text_document_did_save(types.DidSaveTextDocumentParams(
+        text_document=types.TextDocumentIdentifier(uri=train.as_uri())))
+    del client.diagnostics[uri]
+    client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    assert list(await _diagnostics_for(client, uri)) == []

@@ -375,8 +375,6 @@ def _outcomes(files: list[str], job: Job, jobs: int, progress) -> list[Outcome]:
         view = index.view(path)
         if not view.trivial:
             again.append((index_in_run, path, view))
-    for index in indexes.values():
-        index.save()
     if again:
         redone = _run_pass([(path, view) for _, path, view in again], job, jobs, None)
         for (position, _, _), outcome in zip(again, redone):

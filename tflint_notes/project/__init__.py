@@ -138,9 +138,7 @@ class ProjectStore:
         index = self.index_for(project)
         if index is None:
             return NO_VIEW
-        view = index.view(path)
-        index.save()
-        return view
+        return index.view(path)
 
     def for_path(self, path: str | None) -> Project:
         if not path or path == "-":

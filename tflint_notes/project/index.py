@@ -32,7 +32,8 @@ from tflint_notes.project.view import NO_VIEW, Entry, ModuleView
 
 __all__ = ["ProjectIndex", "ModuleView", "NO_VIEW", "Entry", "module_files"]
 
-_FORMAT = 2
+_FORMAT = 3
+_MISSING = object()
 # A module can hold a graph root only if its text has one of these (a sound pre-filter: the facts resolve
 # tf.function through an attribute `.function` or an imported name `function`, Dataset callbacks through
 # `.map(` and friends, Keras graph methods through their `def`); other modules are read only when reached.
@@ -66,19 +67,9 @@ class ProjectIndex:
         self._facts: dict[str, dict | None] = {}
         self._supplied: dict[str, dict | None] = {}
         self._stats: dict[str, tuple] = {}  # path -> (mtime_ns, size) when read, for `stale()`
-        self._cache_file = None
-        self._cached: dict = {}
-        self._dirty = False
-        if cache_dir:
-            key = hashlib.blake2b(f"{_FORMAT}\0{root}\0{top}".encode(), digest_size=16).hexdigest()
-            self._cache_file = Path(cache_dir) / "index" / f"{key}.json"
-            try:
-                with open(self._cache_file, encoding="utf-8") as handle:
-                    data = json.load(handle)
-                if data.get("format") == _FORMAT:
-                    self._cached = data["modules"]
-            except (OSError, ValueError, KeyError, TypeError):
-                self._cached = {}
+        # one small file per module's facts, keyed by its bytes, name and path: written once when first read,
+        # never rewritten (concurrent flake8 workers and runs share them; nothing depends on saving at exit)
+        self._cache_dir = Path(cache_dir) / "index" if cache_dir else None
         self._keras: dict = {}
         self._lookup: dict = {}
         self._entries: dict | None = None
@@ -98,7 +89,6 @@ class ProjectIndex:
     def _read(self, module: str, need_facts: bool) -> dict | None | bool:
         """The module's facts; with `need_facts=False`, False when its text shows it holds no graph root."""
         path = self.files[module]
-        relative = os.path.relpath(path, self.root).replace(os.sep, "/")
         try:
             stat = os.stat(path)
             with open(path, "rb") as handle:
@@ -107,34 +97,33 @@ class ProjectIndex:
             self._facts[module] = None
             return None
         self._stats[path] = (stat.st_mtime_ns, stat.st_size)
-        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-        cached = self._cached.get(relative)
-        if cached is None or cached.get("digest") != digest or cached.get("name") != module:
-            cached = {"digest": digest, "name": module, "markers": bool(_ROOT_MARKERS.search(data))}
-            self._cached[relative] = cached
-            self._dirty = True
-        if "facts" in cached:
-            facts = cached["facts"]
-        elif not need_facts and not cached["markers"]:
+        if not need_facts and not _ROOT_MARKERS.search(data):
             return False
-        else:
+        relative = os.path.relpath(path, self.root).replace(os.sep, "/")
+        key = hashlib.blake2b(b"%d\0%s\0%s\0" % (_FORMAT, module.encode(), relative.encode()) + data,
+                              digest_size=20).hexdigest()
+        facts = self._load(key)
+        if facts is _MISSING:
             if module in self._supplied:
                 facts = self._supplied.pop(module)
             else:
                 facts = collect_module_facts(data, module, path.endswith("__init__.py"), relative) if data else None
-            cached["facts"] = facts
-            self._dirty = True
+            self._store(key, facts)
         self._facts[module] = facts
         return facts
 
-    def save(self) -> None:
-        """Write what was read to the disk cache (only if something new was read)."""
-        if self._cache_file is None or not self._dirty:
-            return
-        known = {os.path.relpath(path, self.root).replace(os.sep, "/") for path in self.files.values()}
-        data = {"format": _FORMAT, "modules": {k: v for k, v in self._cached.items() if k in known}}
-        _write_json(self._cache_file, data)
-        self._dirty = False
+    def _load(self, key: str):
+        if self._cache_dir is None:
+            return _MISSING
+        try:
+            with open(self._cache_dir / key[:2] / f"{key}.json", encoding="utf-8") as handle:
+                return json.load(handle)["facts"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return _MISSING
+
+    def _store(self, key: str, facts: dict | None) -> None:
+        if self._cache_dir is not None:
+            _write_json(self._cache_dir / key[:2] / f"{key}.json", {"facts": facts})
 
     def stale(self) -> bool:
         """Has a module the index read changed on disk since?  (New modules are seen when the language server
