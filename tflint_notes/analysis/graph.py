@@ -102,7 +102,8 @@ class GraphContext:
             return
         for info in self.functions:
             cls = info.cls
-            if cls is not None and info.name in KERAS_GRAPH_METHODS and self.class_is_keras(cls):
+            if (cls is not None and info.name in KERAS_GRAPH_METHODS and self.class_is_keras(cls)
+                    and not self.has_project_call_protocol(cls)):
                 info.graph_root = True
                 info.graph_reason = f"Keras {cls.name}.{info.name}"
         self._mark_called_from_other_modules()  # graph code of another module calls these (project index)

@@ -93,6 +93,17 @@ class ProjectFacts:
         base = self.keras_base_of(qualname)
         return base is not None and base.rsplit(".", 1)[-1] in _MODEL_BASES
 
+    def has_project_call_protocol(self, cls) -> bool:
+        """A base of another project module defines `__call__` (see ProjectIndex.own_call_protocol): the Keras
+        `call` of this class is not taken for graph code."""
+        if not self.view.keras:
+            return False
+        for info in (cls, *self.local_bases(cls)):
+            for base in info.bases:
+                if not base.startswith("local:") and "__call__" in (self.view.project_methods(base) or ()):
+                    return True
+        return False
+
     def _mark_called_from_other_modules(self) -> None:
         """Functions of this module that graph code of another module calls with tensors become graph roots,
         named in messages by that caller; only the parameters that receive tensors hold them."""

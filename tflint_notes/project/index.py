@@ -263,6 +263,11 @@ class ProjectIndex:
             names.update(key[len(prefix):] for key in self.facts(module)["functions"] if key.startswith(prefix))
         return frozenset(names)
 
+    def own_call_protocol(self, qualname: str) -> bool:
+        """A project class in the bases defines `__call__`: it decides when and how `call` runs (keras_hub's
+        preprocessing layers run a pure-Python path when not tracing), so `call` is not taken for graph code."""
+        return "__call__" in self.project_methods(qualname)
+
     def method_owner(self, class_qual: str, method: str) -> str | None:
         """The qualified name of the function `self.<method>` runs in a project class (nearest definition)."""
         for module, name in self._class_chain(class_qual):
@@ -294,7 +299,8 @@ class ProjectIndex:
                     roots.append((module, name, frozenset(func["cand"]), func["root"], None))
                 elif "." in name:
                     cls, method = name.split(".", 1)
-                    if method in _KERAS_GRAPH_METHODS and self.keras_base(f"{module}.{cls}") is not None:
+                    if (method in _KERAS_GRAPH_METHODS and self.keras_base(f"{module}.{cls}") is not None
+                            and not self.own_call_protocol(f"{module}.{cls}")):
                         roots.append((module, name, frozenset(func["cand"]), f"Keras `{name}`", None))
             for target, why, line in facts["wraps"]:
                 found = self._function(target)

@@ -57,10 +57,32 @@ def _manual_init(ctx, cls: ClassInfo, func: cst.FunctionDef) -> str | None:
     return None
 
 
+def _inits_through_ancestor(ctx, func: cst.FunctionDef) -> bool:
+    """`Task.__init__(self, ...)`: the author skips the direct base on purpose and initialises through
+    another class.  Unless that class is known not to be Keras (a class of this module that is not a layer,
+    or a class outside the project such as `tf.Module`), the Keras state is set up there."""
+    for node in _walk_body(func.body):
+        if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+                and node.func.attr.value == "__init__" and node.args
+                and isinstance(node.args[0].value, cst.Name) and node.args[0].value.value == "self"):
+            continue
+        owner = node.func.value
+        local = ctx.local_class(owner.value) if isinstance(owner, cst.Name) else None
+        if local is not None:
+            if ctx.class_is_keras(local):
+                return True
+            continue
+        qualname = ctx.project_name(owner)
+        if qualname is None or ctx.keras_base_of(qualname) is not None or qualname.split(".")[0] in ctx.first_party:
+            return True  # unknown, Keras, or a class of the project (whose own __init__ may reach Keras)
+    return False
+
+
 class MissingSuperInit(_LayerRule):
     """## What it does
     Flags the `__init__` of a Keras `Layer`/`Model` subclass that never calls `super().__init__(...)`
-    (`super(Cls, self).__init__(...)` and `Base.__init__(self, ...)` count as calls).
+    (`super(Cls, self).__init__(...)` and `Base.__init__(self, ...)` count as calls, and so does an explicit
+    `Ancestor.__init__(self, ...)` of any class not known to be a non-Keras class of the module).
 
     ## Why is this bad?
     The Keras base class sets up the layer's name, dtype policy and weight tracking in its own
@@ -124,6 +146,8 @@ class MissingSuperInit(_LayerRule):
             return
         method, cls = found
         if _super_init_calls(node, cls) or _super_init_in_helper(node, cls) or replaces_layer_protocol(cls):
+            return
+        if _inits_through_ancestor(self.ctx, node):
             return
         kw = _var_keyword(node) or "kwargs"
         body = _statements(node)
