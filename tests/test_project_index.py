@@ -252,3 +252,50 @@ def test_module_identity_names_files_as_the_index_does(tmp_path: Path):
         assert identity[1] == path.endswith("__init__.py")
     assert module_identity(str(tmp_path), None, str(tmp_path / ".hidden" / "x.py")) is None
     assert module_identity(str(tmp_path), None, str(tmp_path.parent / "outside.py")) is None
+
+
+def test_model_subclasses_of_other_modules_meet_the_model_rules(tmp_path: Path):
+    """TFN504 and TFN604 see a Model subclass of another module: input_shape= where its own __init__ does not
+    take it, a removed Model method the project does not define (and not one it defines)."""
+    import io
+    import json
+    from contextlib import redirect_stdout
+
+    from tflint_notes.cli import main
+
+    write(tmp_path, {
+        "requirements.txt": "tensorflow==2.21.*\n",
+        "app/__init__.py": "",
+        "app/models.py": """
+            import tensorflow as tf
+
+            class Net(tf.keras.Model):
+                def __init__(self, units=3, **kwargs):
+                    super().__init__(**kwargs)
+                    self.dense = tf.keras.layers.Dense(units)
+
+                def call(self, x):
+                    return self.dense(x)
+
+            class ShapedNet(Net):
+                def __init__(self, input_shape=None, **kwargs):
+                    super().__init__(**kwargs)
+
+                def predict_classes(self, x):
+                    return self(x)
+            """,
+        "app/train.py": """
+            from .models import Net, ShapedNet
+
+            net = Net(units=4, input_shape=(3,))
+            shaped = ShapedNet(input_shape=(3,))
+            net.fit_generator(iter([]))
+            shaped.predict_classes([[1.0, 2.0, 3.0]])
+            """,
+    })
+    out = io.StringIO()
+    with redirect_stdout(out):
+        status = main(["check", "--no-cache", "--output-format", "json", str(tmp_path)])
+    found = {(Path(item["filename"]).name, item["location"]["row"], item["code"]) for item in json.loads(out.getvalue())}
+    assert status == 1
+    assert found == {("train.py", 4, "TFN504"), ("train.py", 6, "TFN604")}

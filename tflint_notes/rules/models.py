@@ -15,8 +15,9 @@ from tflint_notes.screen import FileFacts
 class InputShapeOnModelSubclass(Rule):
     """## What it does
     Flags `input_shape=` passed to the constructor of a `keras.Model` subclass defined in the same
-    module (directly or through another class of the module), unless that class's `__init__`
-    declares an `input_shape` parameter itself.
+    module (directly or through another class of the module) or in another module of the project
+    (`from .models import Classifier`), unless that class's `__init__` declares an `input_shape`
+    parameter itself.
 
     ## Why is this bad?
     `input_shape` is understood by layers and by `Sequential`, not by `Model`. Legacy tf_keras
@@ -58,7 +59,8 @@ class InputShapeOnModelSubclass(Rule):
     @staticmethod
     def screen(facts: FileFacts) -> bool:
         classes = facts.module_class_names()
-        return any(type(c.node.func) is ast.Name and c.node.func.id in classes
+        project = facts.view is not None and bool(facts.view.keras)  # Model subclasses of other project modules
+        return any(type(c.node.func) is ast.Name and (project or c.node.func.id in classes)
                    and any(k.arg == "input_shape" for k in c.node.keywords) for c in facts.calls)
     triggers = ("input_shape",)
 
@@ -71,19 +73,30 @@ class InputShapeOnModelSubclass(Rule):
             return
         for arg in node.args:
             if arg.keyword is not None and arg.keyword.value == "input_shape":
-                self._calls.append((arg, node.func.value))
+                project = self.ctx.project_name(node.func) if self.ctx.view.keras else None
+                self._calls.append((arg, node.func.value, project))
 
     def finish(self) -> None:
         # classes may be defined after the function that constructs them: decide at the end
-        for arg, class_name in self._calls:
+        for arg, class_name, project in self._calls:
             cls = self.ctx.local_class(class_name)
+            if cls is None and project is not None and self.ctx.is_model_base(project):
+                # a Model subclass of another project module: its own __init__ may take input_shape
+                accepted = self.ctx.project_class_keywords(project, "__init__")
+                if accepted is None or "input_shape" not in accepted:
+                    self.report(arg, self._message(class_name))
+                continue
             if cls is None or not self.ctx.class_is_model(cls):
                 continue
             if any(self._declares_input_shape(info) for info in (cls, *self.ctx.local_bases(cls))):
                 continue
-            self.report(arg, f"input_shape= passed to Model subclass {class_name}: tf_keras raises "
-                             f"'Keyword argument not understood', Keras 3 silently ignores it and the model stays "
-                             f"unbuilt; call model.build((None, ...)) or run it on a batch instead")
+            self.report(arg, self._message(class_name))
+
+    @staticmethod
+    def _message(class_name: str) -> str:
+        return (f"input_shape= passed to Model subclass {class_name}: tf_keras raises 'Keyword argument not "
+                f"understood', Keras 3 silently ignores it and the model stays unbuilt; call model.build((None, "
+                f"...)) or run it on a batch instead")
 
     @staticmethod
     def _declares_input_shape(cls) -> bool:
