@@ -299,3 +299,19 @@ def test_model_subclasses_of_other_modules_meet_the_model_rules(tmp_path: Path):
     found = {(Path(item["filename"]).name, item["location"]["row"], item["code"]) for item in json.loads(out.getvalue())}
     assert status == 1
     assert found == {("train.py", 4, "TFN504"), ("train.py", 6, "TFN604")}
+
+
+def test_views_pack_stands_only_while_no_module_changes(tmp_path: Path):
+    project = write(tmp_path / "p", BASE_PROJECT)
+    cache = str(tmp_path / "cache")
+    index = build_index(str(project), None, cache)
+    views = {index.module_name(p): index.view(p) for p in index.files.values()}
+    index.save_views(views)
+    again = build_index(str(project), None, cache)
+    assert again.load_views()
+    assert {again.module_name(p): again.view(p) for p in again.files.values()} == views
+    assert again._facts == {}  # nothing read beyond the modules' bytes
+    (project / "pkg" / "helpers.py").write_text("import numpy as np\n", encoding="utf-8")
+    third = build_index(str(project), None, cache)
+    assert not third.load_views()
+    assert third.view(str(project / "pkg" / "utils.py")).entry("normalize") is not None

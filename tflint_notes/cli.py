@@ -356,13 +356,16 @@ def _outcomes(files: list[str], job: Job, jobs: int, progress) -> list[Outcome]:
     store = store_for(job.cache_dir)
     again = []
     indexes = {}
+    computed: dict = {}  # project root -> {module: view}, packed for the next run
     for index_in_run, (path, outcome) in enumerate(zip(files, first)):
-        if outcome.facts is None:
-            continue
         project = project_of(path, job)
-        index = store.index_for(project)
-        if index is not None:
-            indexes[project.root] = index
+        if project.root is None:
+            continue
+        index = indexes.get(project.root)
+        if index is None:
+            index = indexes[project.root] = store.index_for(project)
+            index.load_views()  # nothing changed since the last run: its views stand
+        if outcome.facts is not None:
             index.supply(path, outcome.facts[0], outcome.facts[1])
     for index_in_run, path in enumerate(files):
         if path == "-" or first[index_in_run].result.error:
@@ -373,8 +376,14 @@ def _outcomes(files: list[str], job: Job, jobs: int, progress) -> list[Outcome]:
             continue
         indexes[project.root] = index
         view = index.view(path)
+        module = index.module_name(path)
+        if module is not None:
+            computed.setdefault(project.root, {})[module] = view
         if not view.trivial:
             again.append((index_in_run, path, view))
+    if job.command == "check":  # `fix` may have changed the modules the views were computed from
+        for root, views in computed.items():
+            indexes[root].save_views(views)
     if again:
         redone = _run_pass([(path, view) for _, path, view in again], job, jobs, None)
         for (position, _, _), outcome in zip(again, redone):

@@ -368,12 +368,18 @@ class Linter:
             key = ",".join(cls.code for cls in self.rules.rule_classes)
             self.cache = ResultCache(cache_dir, key)
 
-    def _file_facts(self, text: str, tree: ast.Module, view: ModuleView) -> "FileFacts | None":
-        """The screen's facts of this parse, kept for `parsed_facts` (the project index reuses them)."""
-        try:
-            facts = FileFacts(tree, view)
-        except RecursionError:
-            facts = None
+    def _file_facts(self, text: str, tree: ast.Module, view: ModuleView,
+                    prepared: "FileFacts | None" = None) -> "FileFacts | None":
+        """The screen's facts of this parse (`prepared`: already walked for the project index by the caller),
+        kept for `parsed_facts` (the project index reuses them)."""
+        if prepared is not None and prepared.tree is tree:
+            prepared.attach_view(view)
+            facts = prepared
+        else:
+            try:
+                facts = FileFacts(tree, view)
+            except RecursionError:
+                facts = None
         self._last_parse = (text, tree, facts)
         return facts
 
@@ -401,7 +407,8 @@ class Linter:
         return project, target
 
     def lint(self, text: str, *, apply_noqa: bool = True, tree: ast.Module | None = None,
-             project: Project | None = None, view: ModuleView = NO_VIEW) -> LintResult:
+             project: Project | None = None, view: ModuleView = NO_VIEW,
+             file_facts: "FileFacts | None" = None) -> LintResult:
         """Diagnostics for one decoded source text (raises ParseError).  `tree`: its CPython AST, if
         the caller has it (flake8 does).  `project`: the project the text belongs to (its target and its own
         packages); None: no project, the newest TensorFlow the tables describe."""
@@ -417,7 +424,7 @@ class Linter:
         scope = f"{target.fingerprint()};{','.join(sorted(project.first_party))};{view.fingerprint()}"
         cached = self.cache.get(text, scope) if self.cache is not None else None
         if cached is None:
-            raw = self._lint_raw(text, active, tree, project, target, view)
+            raw = self._lint_raw(text, active, tree, project, target, view, file_facts)
             if self.cache is not None and not raw.internal_errors:
                 self.cache.put(text, raw.diagnostics, 0, scope)
         else:
@@ -427,12 +434,13 @@ class Linter:
         return _apply_noqa(text, raw)
 
     def _lint_raw(self, text: str, active, tree: ast.Module | None = None, project: Project = NO_PROJECT,
-                  target: Target | None = None, view: ModuleView = NO_VIEW) -> LintResult:
+                  target: Target | None = None, view: ModuleView = NO_VIEW,
+                  file_facts: "FileFacts | None" = None) -> LintResult:
         """All diagnostics, `# noqa` not yet applied (that is what the cache stores)."""
         if tree is None:
             tree = compile_tree(text)
         if self.screen:
-            active = self.rules.screened(active, self._file_facts(text, tree, view))
+            active = self.rules.screened(active, self._file_facts(text, tree, view, file_facts))
             if not active:
                 return LintResult()
         module, statement_lines = parse_with_lines(text, tree)

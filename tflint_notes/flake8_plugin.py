@@ -89,8 +89,10 @@ class TFLintNotesChecker:
             store = store_for(self._cache_dir)
             filename = self._filename if self._filename not in ("-", "stdin") else None
             project = store.for_path(filename)
-            view = store.view_for(filename, project)  # other modules' Keras bases and graph callers
-            result = self.linter().lint(text, apply_noqa=False, tree=tree, project=project, view=view)
+            facts = _file_facts(tree) if filename is not None else None  # one walk for the index and the screen
+            view = store.view_for(filename, project, facts)  # other modules' Keras bases and graph callers
+            result = self.linter().lint(text, apply_noqa=False, tree=tree, project=project, view=view,
+                                        file_facts=facts)
         except ParseError:
             return  # flake8 reports syntax errors itself (E999)
         except InternalError as exc:
@@ -101,3 +103,15 @@ class TFLintNotesChecker:
         for diag in result.diagnostics:
             # flake8 adds 1 to the column itself: hand it the 0-based one.
             yield diag.line, diag.column, f"{diag.code} {diag.message}", type(self)
+
+
+def _file_facts(tree):
+    """The screen's facts of flake8's AST (None without one: the linter then parses the text itself)."""
+    if tree is None:
+        return None
+    from tflint_notes.screen import FileFacts
+
+    try:
+        return FileFacts(tree)
+    except RecursionError:
+        return None

@@ -80,8 +80,8 @@ class FileFacts:
         self.tree = tree
         # What the project index says of this module (project/view.py): Keras bases and graph callers in other
         # modules.  Relative imports are read only when it knows the module's package.
-        self.view = view
-        self._package = view.package if view is not None and not view.trivial else None
+        self.view = None
+        self._relative: list[ast.ImportFrom] = []  # read once the view says where the module's package is
         self.imports: dict[str, set[str]] = {}
         self.functions: list[Func] = []
         self.functions_named: dict[str, list[Func]] = {}
@@ -100,6 +100,28 @@ class FileFacts:
         self._keras: set | None = None
         self._visit_body(tree, None, None, False)
         self._add_aliases()
+        if view is not None:
+            self.attach_view(view)
+
+    def attach_view(self, view) -> None:
+        """Take the project index's view of this module (the walk does not depend on it, so the facts of one
+        parse serve the index first and the screen after): relative imports resolve from its package."""
+        self.view = view
+        package = view.package if not view.trivial else None
+        if package is None:
+            return
+        parts = package.split(".")
+        for node in self._relative:
+            if node.level - 1 > len(parts):
+                continue
+            base = parts[:len(parts) - (node.level - 1)]
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            if module:
+                for alias in node.names:
+                    if alias.name != "*":
+                        self.imports.setdefault(alias.asname or alias.name, set()).add(f"{module}.{alias.name}")
+        self.memo.clear()
+        self._graph = self._keras = self._chains = None
 
     def _add_aliases(self) -> None:
         """`tfk = tf.keras` at module level: `tfk` may stand for what `tf.keras` stands for (the analysis
@@ -166,11 +188,8 @@ class FileFacts:
         elif kind is ast.ImportFrom:
             self.import_nodes.append(node)
             module = node.module
-            if node.level and self._package is not None:
-                parts = self._package.split(".")
-                base = parts[:len(parts) - (node.level - 1)] if node.level - 1 <= len(parts) else None
-                module = ".".join([*base, *([node.module] if node.module else [])]) if base else None
-            elif node.level:
+            if node.level:
+                self._relative.append(node)
                 module = None
             if module:
                 for alias in node.names:

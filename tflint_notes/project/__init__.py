@@ -129,8 +129,10 @@ class ProjectStore:
         self._indexes[project.root] = found
         return found
 
-    def view_for(self, path: str | None, project: Project):
-        """What the project index says to the module at `path` (NO_VIEW without a project or a path)."""
+    def view_for(self, path: str | None, project: Project, file_facts=None):
+        """What the project index says to the module at `path` (NO_VIEW without a project or a path).
+        `file_facts`: the screen's walk of the module's AST, if the caller has one (the index then does not
+        parse the module again)."""
         from tflint_notes.project.view import NO_VIEW
 
         if not path or path in ("-", "stdin"):
@@ -138,6 +140,17 @@ class ProjectStore:
         index = self.index_for(project)
         if index is None:
             return NO_VIEW
+        if file_facts is not None:
+            from tflint_notes.project.facts import module_facts
+            from tflint_notes.project.index import module_identity
+
+            site = site_package_root(project.root)
+            identity = module_identity(project.root, site[1] if site is not None else None, path)
+            if identity is not None and index.module_name(path) == identity[0]:
+                try:
+                    index.supply(path, identity[0], module_facts(file_facts, *identity))
+                except RecursionError:
+                    pass
         return index.view(path)
 
     def for_path(self, path: str | None) -> Project:

@@ -70,9 +70,11 @@ class ProjectIndex:
         # one small file per module's facts, keyed by its bytes, name and path: written once when first read,
         # never rewritten (concurrent flake8 workers and runs share them; nothing depends on saving at exit)
         self._cache_dir = Path(cache_dir) / "index" if cache_dir else None
+        self._key = hashlib.blake2b(f"{_FORMAT}\0{root}\0{top}".encode(), digest_size=16).hexdigest()
         self._keras: dict = {}
         self._lookup: dict = {}
         self._entries: dict | None = None
+        self._packed: dict | None = None  # module -> view, from a pack made for these exact module contents
 
     def supply(self, path: str, name: str, facts: dict | None) -> None:
         """Facts the linter derived from its own parse of `path` (saves parsing it again)."""
@@ -112,6 +114,45 @@ class ProjectIndex:
         self._facts[module] = facts
         return facts
 
+    def _state(self) -> str:
+        """A digest of every module's name and bytes: the views of a project whose state did not change are
+        the views computed last time (a warm run reads the modules once and one small file)."""
+        digest = hashlib.blake2b(digest_size=20)
+        for name in sorted(self.files):
+            path = self.files[name]
+            try:
+                with open(path, "rb") as handle:
+                    data = handle.read()
+            except OSError:
+                data = b"\0unreadable"
+            digest.update(b"%s\0%d\0" % (name.encode(), len(data)))
+            digest.update(data)
+        return digest.hexdigest()
+
+    def load_views(self) -> bool:
+        """Use the views packed by `save_views` when no module changed since; True if so."""
+        if self._cache_dir is None:
+            return False
+        try:
+            with open(self._cache_dir / f"{self._key}.views.json", encoding="utf-8") as handle:
+                data = json.load(handle)
+            if data["state"] != self._state():
+                return False
+            self._packed = {module: NO_VIEW for module in data["covered"]}
+            self._packed.update((module, _view_from(item)) for module, item in data["views"].items())
+            return True
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            return False
+
+    def save_views(self, views: dict) -> None:
+        """Pack the views a run computed ({module: view}; only those that say something are written out,
+        the others are listed as covered) for the next run over the same module contents."""
+        if self._cache_dir is None or self._packed is not None or not views:
+            return
+        packed = {name: _view_to(view) for name, view in sorted(views.items()) if not view.trivial}
+        _write_json(self._cache_dir / f"{self._key}.views.json",
+                    {"state": self._state(), "covered": sorted(views), "views": packed})
+
     def _load(self, key: str):
         if self._cache_dir is None:
             return _MISSING
@@ -145,6 +186,8 @@ class ProjectIndex:
         module = self.module_name(path)
         if module is None:
             return NO_VIEW
+        if self._packed is not None and module in self._packed:
+            return self._packed[module]
         facts = self.facts(module)
         if facts is None:
             return NO_VIEW
@@ -160,6 +203,8 @@ class ProjectIndex:
             for method in ("__init__", "call"):
                 keywords.append((qualname, method, self.keywords(qualname, method)))
             methods.append((qualname, self.project_methods(qualname)))
+        if not entries and not keras:
+            return NO_VIEW  # says nothing: the module is analysed exactly as alone
         package = module if facts["package"] else module.rpartition(".")[0]
         return ModuleView(module, package, entries, tuple(keras), tuple(keywords), tuple(methods))
 
@@ -379,6 +424,20 @@ class ProjectIndex:
     def _shown(self, module: str) -> str:
         facts = self.facts(module)
         return facts["path"] if facts is not None else module
+
+
+def _view_to(view: ModuleView) -> list:
+    return [view.module, view.package, [[n, e.reason, sorted(e.tensor_params)] for n, e in view.entries],
+            [list(k) for k in view.keras], [[q, m, sorted(k) if k is not None else None] for q, m, k in view.keywords],
+            [[q, sorted(m) if m is not None else None] for q, m in view.methods]]
+
+
+def _view_from(item: list) -> ModuleView:
+    module, package, entries, keras, keywords, methods = item
+    return ModuleView(module, package, tuple((n, Entry(r, frozenset(p))) for n, r, p in entries),
+                      tuple((q, b) for q, b in keras),
+                      tuple((q, m, frozenset(k) if k is not None else None) for q, m, k in keywords),
+                      tuple((q, frozenset(m) if m is not None else None) for q, m in methods))
 
 
 def _describe(name: str, root_reason: str | None) -> str:
