@@ -28,7 +28,7 @@ from __future__ import annotations
 import ast
 import warnings
 
-from tflint_notes.analysis import canonical, is_keras_base, is_tf_function, tf_call_returns_tensor
+from tflint_notes.analysis.names import canonical, is_keras_base, is_tf_function, tf_call_returns_tensor
 from tflint_notes.screen import FileFacts
 
 _EAGER_WRAPPERS = frozenset({

@@ -26,6 +26,7 @@ import re
 import tempfile
 from pathlib import Path
 
+from tflint_notes.analysis.names import is_keras_base
 from tflint_notes.project.facts import collect_module_facts
 from tflint_notes.project.layout import listdir
 from tflint_notes.project.view import NO_VIEW, Entry, ModuleView
@@ -194,7 +195,7 @@ class ProjectIndex:
         entries = tuple(sorted(self.entries().get(module, {}).items()))
         keras, keywords, methods = [], [], []
         for qualname in facts["refs"]:
-            if _is_keras_base(qualname):
+            if is_keras_base(qualname):
                 continue  # Keras by its name already (`keras.src.layers.Dense` inside keras): nothing to add
             base = self.keras_base(qualname)
             if base is None:
@@ -265,7 +266,7 @@ class ProjectIndex:
             for base in self.facts(module)["classes"][name]["bases"]:
                 if base is None:
                     continue
-                if _is_keras_base(base):
+                if is_keras_base(base):
                     found = base
                     break
                 found = self.keras_base(base, _seen | {qualname})
@@ -464,12 +465,6 @@ def _tensor_params(func: dict, args: list, holding: set, method: bool) -> set:
         elif key in params or key in func["kwonly"]:
             out.add(key)
     return out & set(func["cand"])
-
-
-def _is_keras_base(qualname: str) -> bool:
-    from tflint_notes.analysis import is_keras_base
-
-    return is_keras_base(qualname)
 
 
 # -- building and caching --
