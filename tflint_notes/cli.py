@@ -307,16 +307,21 @@ def process_file(path: str, job: Job, view=None) -> Outcome:
     if view is None:
         view = NO_VIEW if path != "-" else store_for(job.cache_dir).view_for(job.stdin_filename, project)
     try:
+        keep_facts = None
+        if first_pass and path != "-" and project.root is not None and path.endswith(".py"):
+            identity = module_identity(project.root, _installed_top(project), path)
+
+            def keep_facts():
+                facts = linter.parsed_facts(document.text, identity) if identity is not None else None
+                if facts is not None:
+                    outcome.facts = (identity[0], facts)
         if job.command == "fix":
-            internal = _fix_document(job, linter, path, document, outcome, project, view)
+            internal = _fix_document(job, linter, path, document, outcome, project, view, keep_facts)
         else:
             linted = linter.lint(document.text, project=project, view=view)
             result.diagnostics, internal = linted.diagnostics, linted.internal_errors
-        if first_pass and path != "-" and project.root is not None and path.endswith(".py"):
-            identity = module_identity(project.root, _installed_top(project), path)
-            facts = linter.parsed_facts(document.text, identity) if identity is not None else None
-            if facts is not None:
-                outcome.facts = (identity[0], facts)
+            if keep_facts is not None:
+                keep_facts()
         for error in internal:
             outcome.errors.append(FileResult(shown, error=error.describe()))
     except ParseError as exc:
@@ -367,6 +372,7 @@ def _outcomes(files: list[str], job: Job, jobs: int, progress) -> list[Outcome]:
             index.load_views()  # nothing changed since the last run: its views stand
         if outcome.facts is not None:
             index.supply(path, outcome.facts[0], outcome.facts[1])
+            outcome.facts = None  # the index holds them now
     for index_in_run, path in enumerate(files):
         if path == "-" or first[index_in_run].result.error:
             continue
@@ -540,10 +546,10 @@ def _run(args, settings: Settings) -> int:
     return EXIT_FINDINGS if totals.findings else EXIT_CLEAN
 
 
-def _fix_document(job: Job, linter, path, document, outcome: Outcome, project: Project, view):
+def _fix_document(job: Job, linter, path, document, outcome: Outcome, project: Project, view, keep_facts=None):
     result = outcome.result
     fixed = fix_text(linter, document.text, unsafe=bool(job.settings.unsafe_fixes), check=getattr(document, "check", None),
-                     project=project, view=view)
+                     project=project, view=view, after_first_lint=keep_facts)
     for diag, why in fixed.dropped:
         start = document.location(diag.line, diag.column)
         cell = f"cell {start.cell}:" if start.cell is not None else ""

@@ -684,7 +684,7 @@ def apply_edits(text: str, fixes: list[Fix]) -> tuple[str, list[int]]:
 
 
 def fix_text(linter: Linter, text: str, *, unsafe: bool = False, check=None, project: Project | None = None,
-             view: ModuleView = NO_VIEW) -> FixOutcome:
+             view: ModuleView = NO_VIEW, after_first_lint: Callable[[], None] | None = None) -> FixOutcome:
     """Apply fixes, re-lint and repeat until nothing changes (bounded).
 
     Every round's result passes the fix gate (gate.py): it compiles and reads no module name that
@@ -696,6 +696,9 @@ def fix_text(linter: Linter, text: str, *, unsafe: bool = False, check=None, pro
     last = None  # the lint of the text as it is now (a file with nothing to fix is linted once)
     for _ in range(MAX_FIX_ROUNDS):
         last = outcome._note(linter.lint(outcome.text, project=project, view=view))
+        if after_first_lint is not None:
+            after_first_lint()  # the original text was just parsed (the CLI keeps its project-index facts)
+            after_first_lint = None
         diagnostics = last.diagnostics
         fixable = [d for d in diagnostics if d.fix is not None and (d.fix.safe or unsafe)
                    and _signature(outcome.text, d) not in rejected]

@@ -106,9 +106,10 @@ class ProjectIndex:
         key = hashlib.blake2b(b"%d\0%s\0%s\0" % (_FORMAT, module.encode(), relative.encode()) + data,
                               digest_size=20).hexdigest()
         facts = self._load(key)
+        supplied = self._supplied.pop(module, _MISSING)
         if facts is _MISSING:
-            if module in self._supplied:
-                facts = self._supplied.pop(module)
+            if supplied is not _MISSING:
+                facts = supplied
             else:
                 facts = collect_module_facts(data, module, path.endswith("__init__.py"), relative) if data else None
             self._store(key, facts)
