@@ -6,7 +6,7 @@ import ast
 
 import libcst as cst
 
-from tflint_notes.analysis import ClassInfo, FunctionInfo, canonical
+from tflint_notes.analysis import ClassInfo, FunctionInfo, canonical, class_methods
 from tflint_notes.results import Edit
 from tflint_notes.rule import PendingFix
 from tflint_notes.screen import FileFacts
@@ -68,9 +68,8 @@ class WeightInCall(_LayerRule):
     `self.x = tf.Variable(...)` directly in `call` and uses only `self` attributes not assigned in
     `call`, literals, module-level names and `<input>.shape`: the statements (with their comments)
     move, in order, into `build(self, input_shape)` (created before `call` if missing, appended to an
-    existing `build` otherwise) and `<input>.shape` becomes `input_shape`. When the class derives from a
-    class of the module or of the project (which may have a `build` of its own), the new `build` first calls
-    `super().build(input_shape)`. A weight statement inside an
+    existing `build` otherwise) and `<input>.shape` becomes `input_shape`. When a base class of the module
+    or of the project defines a `build` of its own, the new `build` first calls `super().build(input_shape)`. A weight statement inside an
     `if`/loop, or depending on anything computed in `call`, is reported without a fix.
 
     ## Proof
@@ -162,9 +161,10 @@ class WeightInCall(_LayerRule):
                                   or not _statements(build.node)):
             return set(), None
         moved_stmts = [stmt for stmt, _ in movable]
-        # A base of this module or of another project module may have a build of its own (or get one): the new
-        # build must run it first, or its weights are never made.
-        own_base = any(b.startswith("local:") or self.ctx.view.keras_base(b) is not None for b in cls.bases)
+        # A base of this module or of another project module with a build of its own: the new build must run
+        # it first, or the base's weights are never made.
+        own_base = any("build" in class_methods(info) for info in self.ctx.local_bases(cls)) or any(
+            "build" in (self.ctx.project_methods(b) or ()) for b in cls.bases if not b.startswith("local:"))
 
         def edits(loc) -> list[Edit] | None:
             out: list[Edit] = []
