@@ -7,6 +7,7 @@ import ast
 import libcst as cst
 
 from tflint_notes.analysis import ClassInfo, FunctionInfo, canonical, class_methods
+from tflint_notes.cstwalk import walk
 from tflint_notes.results import Edit
 from tflint_notes.rule import PendingFix
 from tflint_notes.screen import FileFacts
@@ -165,6 +166,11 @@ class WeightInCall(_LayerRule):
         # it first, or the base's weights are never made.
         own_base = any("build" in class_methods(info) for info in self.ctx.local_bases(cls)) or any(
             "build" in (self.ctx.project_methods(b) or ()) for b in cls.bases if not b.startswith("local:"))
+        # ... or whose `call` this one runs (`super().call(x)`): the same fix run may move that base's weights
+        # into a build of its own
+        if not own_base and _calls_super_call(func) and any(
+                b.startswith("local:") or self.ctx.view.keras_base(b) is not None for b in cls.bases):
+            own_base = True
 
         def edits(loc) -> list[Edit] | None:
             out: list[Edit] = []
@@ -248,3 +254,13 @@ def _is_super_call(stmt: cst.CSTNode, method: str) -> bool:
     expr = stmt.body[0]
     return isinstance(expr, cst.Expr) and isinstance(expr.value, cst.Call) and _is_super_method_call(
         expr.value, method)
+
+
+def _calls_super_call(func: cst.FunctionDef) -> bool:
+    """`super().call(...)` (or `super(Cls, self).call(...)`) somewhere in `func`."""
+    for node in walk(func.body):
+        if (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "call"
+                and isinstance(node.func.value, cst.Call) and isinstance(node.func.value.func, cst.Name)
+                and node.func.value.func.value == "super"):
+            return True
+    return False
