@@ -476,7 +476,6 @@ def module_files(root: str, top: str | None = None) -> list[tuple[str, str]]:
     projects of their own (a monorepo's services) and environment/build folders are not part of it."""
     from tflint_notes.project.layout import is_project_dir
 
-    base = os.path.dirname(root) if top else root
     found: list = []
     stack = [root]
     while stack and len(found) <= MAX_MODULES:
@@ -493,15 +492,11 @@ def module_files(root: str, top: str | None = None) -> list[tuple[str, str]]:
                 stack.append(full)
     if len(found) > MAX_MODULES:
         return []
-    src = os.path.join(root, "src")
     out = []
     for path in found:
-        start = src if not top and path.startswith(src + os.sep) else base
-        relative = os.path.relpath(path, start)[:-3].split(os.sep)
-        if relative[-1] == "__init__":
-            relative = relative[:-1]
-        if relative and all(part.isidentifier() for part in relative):
-            out.append((path, ".".join(relative)))
+        identity = module_identity(root, top, path)  # one naming rule for the index and the linted files
+        if identity is not None:
+            out.append((path, identity[0]))
     return sorted(out)
 
 
