@@ -315,3 +315,97 @@ def test_views_pack_stands_only_while_no_module_changes(tmp_path: Path):
     third = build_index(str(project), None, cache)
     assert not third.load_views()
     assert third.view(str(project / "pkg" / "utils.py")).entry("normalize") is not None
+
+
+# -- which modules are read to find graph roots (project/roots.py) --
+
+_MAY_HOLD = {
+    "decorated function": "import tensorflow as tf\n\n@tf.function\ndef step(x):\n    return x\n",
+    "decorated method": "import tensorflow as tf\n\nclass T:\n    @tf.function(jit_compile=True)\n    def f(self, x):\n"
+                        "        return x\n",
+    "decorated function under if": "import tensorflow as tf\nif True:\n    @tf.function\n    def f(x):\n        return x\n",
+    "imported function": "from tensorflow import function\n\n@function\ndef f(x):\n    return x\n",
+    "alias": "import tensorflow as tf\ntff = tf.function\n\n@tff\ndef f(x):\n    return x\n",
+    "import as": "from tensorflow import function as tff\n",
+    "wrapped name": "import tensorflow as tf\nfrom . import helpers\nstep = tf.function(helpers.step)\n",
+    "dataset callback": "import tensorflow as tf\nds = tf.data.Dataset.range(3).map(parse)\n",
+    "dataset keyword": "from tensorflow import data\nds = data.Dataset.range(3).map(map_func=parse)\n",
+    "keras call": "from .base import Block\n\nclass Sub(Block):\n    def call(self, x):\n        return x\n",
+    "keras call under try": "try:\n    class Sub(Block):\n        def call(self, x):\n            return x\n"
+                            "except ImportError:\n    pass\n",
+    "def inside a docstring above": 'class Sub(Block):\n    """Example:\ndef f():\n    """\n    def call(self, x):\n'
+                                    "        return x\n",
+    "async train_step": "class M(Model):\n    async def train_step(self, data):\n        return data\n",
+}
+
+_CANNOT_HOLD = {
+    "nothing": "SIZE = 3\n",
+    "nested decorated function": "import tensorflow as tf\n\ndef test():\n    @tf.function\n    def f(x):\n"
+                                 "        return x\n",
+    "decorated function in a method": "import tensorflow as tf\n\nclass T:\n    def test(self):\n"
+                                      "        @tf.function\n        def f(x):\n            return x\n",
+    "wrapped lambda": "import tensorflow as tf\nf = tf.function(lambda x: x)\n",
+    "map of a lambda": "import tensorflow as tf\nds = tf.data.Dataset.range(3).map(lambda x: x)\n",
+    "TensorFlow's internal datasets": "from tensorflow.python.data.ops import dataset_ops\n"
+                                      "ds = dataset_ops.Dataset.range(3).map(parse)\n",
+    "map on a list": "out = list(map(str, [1]))\nx = {}.map(f)\n",
+    "call in a class inside a test": "def test():\n    class L(Layer):\n        def call(self, x):\n"
+                                     "            return x\n",
+    "a word in prose": "# tf.function is documented elsewhere; call it later\n",
+}
+
+
+def test_modules_that_may_hold_a_graph_root_are_read():
+    from tflint_notes.project.roots import may_hold_root
+
+    assert [name for name, text in _MAY_HOLD.items() if not may_hold_root(text.encode())] == []
+    assert [name for name, text in _CANNOT_HOLD.items() if may_hold_root(text.encode())] == []
+
+
+def test_the_root_screen_never_drops_a_module_whose_facts_hold_a_root():
+    """Sound on real code nobody here wrote: every module of the installed keras, tf_keras and TensorFlow
+    (a sample) whose facts hold a graph root, a wrap or a graph method of a module-level class passes."""
+    import sysconfig
+
+    from tflint_notes.project.facts import collect_module_facts
+    from tflint_notes.project.roots import may_hold_root
+
+    site = Path(sysconfig.get_paths()["purelib"])
+    files = [p for package in ("keras", "tf_keras", "tensorflow/python") for p in sorted((site / package).rglob("*.py"))]
+    assert len(files) > 1000, "the test extra installs keras, tf_keras and tensorflow"
+    graph_methods = ("call", "train_step", "test_step", "predict_step")
+    checked, missed = 0, []
+    for path in files[::4]:
+        data = path.read_bytes()
+        facts = collect_module_facts(data, "pkg.mod", False, "mod.py")
+        if facts is None:
+            continue
+        if facts["wraps"] or any(f["root"] for f in facts["functions"].values()) or any(
+                "." in key and key.split(".", 1)[1] in graph_methods for key in facts["functions"]):
+            checked += 1
+            if not may_hold_root(data):
+                missed.append(str(path))
+    assert checked > 50 and missed == []
+
+
+def test_a_module_claimed_by_another_process_is_still_read(tmp_path: Path):
+    """flake8's workers share the root search through claims in the cache; a claim left by a process that
+    died never hides the module."""
+    import hashlib
+
+    from tflint_notes.project import index as index_module
+
+    project = write(tmp_path / "p", BASE_PROJECT)
+    cache = tmp_path / "cache"
+    expected = build_index(str(project)).view(str(project / "pkg" / "utils.py"))
+    assert expected.entry("normalize") is not None
+    claiming = build_index(str(project), None, str(cache))
+    for module in claiming.files:  # every module claimed by a process that never finishes
+        path = claiming.files[module]
+        data = Path(path).read_bytes()
+        relative = Path(path).relative_to(project).as_posix()
+        key = hashlib.blake2b(b"%d\0%s\0%s\0%s\0" % (index_module._FORMAT, index_module._PYTHON, module.encode(),
+                                                       relative.encode()) + data, digest_size=20).hexdigest()
+        assert claiming._claim(key)
+    index = build_index(str(project), None, str(cache))
+    assert index.view(str(project / "pkg" / "utils.py")) == expected

@@ -89,10 +89,10 @@ class TFLintNotesChecker:
             store = store_for(self._cache_dir)
             filename = self._filename if self._filename not in ("-", "stdin") else None
             project = store.for_path(filename)
-            facts = _file_facts(tree) if filename is not None else None  # one walk for the index and the screen
+            facts = _LazyFacts(tree)  # one walk for the index and the screen, and none when neither needs it
             view = store.view_for(filename, project, facts)  # other modules' Keras bases and graph callers
             result = self.linter().lint(text, apply_noqa=False, tree=tree, project=project, view=view,
-                                        file_facts=facts)
+                                        file_facts=facts.made)
         except ParseError:
             return  # flake8 reports syntax errors itself (E999)
         except InternalError as exc:
@@ -105,13 +105,21 @@ class TFLintNotesChecker:
             yield diag.line, diag.column, f"{diag.code} {diag.message}", type(self)
 
 
-def _file_facts(tree):
-    """The screen's facts of flake8's AST (None without one: the linter then parses the text itself)."""
-    if tree is None:
-        return None
-    from tflint_notes.screen import FileFacts
+class _LazyFacts:
+    """The screen's facts of flake8's AST, made on the first call (the project index calls only when it needs
+    this module's facts; most files are rejected by the linter's text pre-filter or found in its cache
+    without them).  `made`: the facts if made, else None (the linter then walks the AST itself if needed)."""
 
-    try:
-        return FileFacts(tree)
-    except RecursionError:
-        return None
+    def __init__(self, tree):
+        self._tree = tree
+        self.made = None
+
+    def __call__(self):
+        if self.made is None and self._tree is not None:
+            from tflint_notes.screen import FileFacts
+
+            try:
+                self.made = FileFacts(self._tree)
+            except RecursionError:
+                self._tree = None
+        return self.made

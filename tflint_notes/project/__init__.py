@@ -131,8 +131,8 @@ class ProjectStore:
 
     def view_for(self, path: str | None, project: Project, file_facts=None):
         """What the project index says to the module at `path` (NO_VIEW without a project or a path).
-        `file_facts`: the screen's walk of the module's AST, if the caller has one (the index then does not
-        parse the module again)."""
+        `file_facts`: the screen's walk of the module's AST, or a function that makes it, if the caller has
+        one (called only when the index needs the module's facts; it then does not parse the module again)."""
         from tflint_notes.project.view import NO_VIEW
 
         if not path or path in ("-", "stdin"):
@@ -146,9 +146,11 @@ class ProjectStore:
 
             site = site_package_root(project.root)
             identity = module_identity(project.root, site[1] if site is not None else None, path)
-            if identity is not None and index.module_name(path) == identity[0]:
+            if identity is not None and index.module_name(path) == identity[0] and not index.has_facts(identity[0]):
+                walked = file_facts() if callable(file_facts) else file_facts
                 try:
-                    index.supply(path, identity[0], module_facts(file_facts, *identity))
+                    if walked is not None:
+                        index.supply(path, identity[0], module_facts(walked, *identity))
                 except RecursionError:
                     pass
         return index.view(path)

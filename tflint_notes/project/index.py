@@ -19,28 +19,28 @@ Keras, never graph code.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import json
+import marshal
 import os
-import re
+import sys
 import tempfile
 from pathlib import Path
 
 from tflint_notes.analysis.names import is_keras_base
 from tflint_notes.project.facts import collect_module_facts
 from tflint_notes.project.layout import listdir
+from tflint_notes.project.roots import may_hold_root
 from tflint_notes.project.view import NO_VIEW, Entry, ModuleView
 
 __all__ = ["ProjectIndex", "ModuleView", "NO_VIEW", "Entry", "module_files"]
 
 _FORMAT = 3
 _MISSING = object()
-# A module can hold a graph root only if its text has one of these (a sound pre-filter: the facts resolve
-# tf.function through an attribute `.function` or an imported name `function`, Dataset callbacks through
-# `.map(` and friends, Keras graph methods through their `def`); other modules are read only when reached.
-_ROOT_MARKERS = re.compile(
-    rb"\.function\b|\bimport\b[^\n]*\bfunction\b|^\s*function\s*[,)]|\.(?:map|filter|flat_map|interleave)\b"
-    rb"|\bdef\s+(?:call|train_step|test_step|predict_step)\b", re.M)
+_CLAIMED = object()
+_PYTHON = sys.version.encode()  # the marshal format of cached facts
 _KERAS_GRAPH_METHODS = ("call", "train_step", "test_step", "predict_step")
 # Folders that are not the project's own code.
 _SKIPPED_DIRS = frozenset({
@@ -82,6 +82,10 @@ class ProjectIndex:
         if facts is not None and self.paths.get(os.path.abspath(path)) == name and name not in self._facts:
             self._supplied[name] = facts
 
+    def has_facts(self, module: str) -> bool:
+        """Are the module's facts read already (a caller need not derive them to `supply` them)?"""
+        return module in self._facts
+
     def facts(self, module: str) -> dict | None:
         """The facts of a module of the project (None: it does not parse or cannot be read)."""
         if module in self._facts:
@@ -89,8 +93,9 @@ class ProjectIndex:
         found = self._read(module, need_facts=True)
         return found
 
-    def _read(self, module: str, need_facts: bool) -> dict | None | bool:
-        """The module's facts; with `need_facts=False`, False when its text shows it holds no graph root."""
+    def _read(self, module: str, need_facts: bool, claim: bool = False) -> dict | None | bool:
+        """The module's facts; with `need_facts=False`, False when its text shows it holds no graph root;
+        with `claim=True`, _CLAIMED when another process is deriving them right now (see `_claim`)."""
         path = self.files[module]
         try:
             stat = os.stat(path)
@@ -100,10 +105,10 @@ class ProjectIndex:
             self._facts[module] = None
             return None
         self._stats[path] = (stat.st_mtime_ns, stat.st_size)
-        if not need_facts and not _ROOT_MARKERS.search(data):
+        if not need_facts and not may_hold_root(data):
             return False
         relative = os.path.relpath(path, self.root).replace(os.sep, "/")
-        key = hashlib.blake2b(b"%d\0%s\0%s\0" % (_FORMAT, module.encode(), relative.encode()) + data,
+        key = hashlib.blake2b(b"%d\0%s\0%s\0%s\0" % (_FORMAT, _PYTHON, module.encode(), relative.encode()) + data,
                               digest_size=20).hexdigest()
         facts = self._load(key)
         supplied = self._supplied.pop(module, _MISSING)
@@ -111,10 +116,44 @@ class ProjectIndex:
             if supplied is not _MISSING:
                 facts = supplied
             else:
-                facts = collect_module_facts(data, module, path.endswith("__init__.py"), relative) if data else None
+                claimed = claim and self._claim(key)
+                if claim and not claimed:
+                    if supplied is not _MISSING:
+                        self._supplied[module] = supplied
+                    return _CLAIMED
+                with _collection_paused():
+                    facts = collect_module_facts(data, module, path.endswith("__init__.py"), relative) if data else None
             self._store(key, facts)
+            if claim:
+                self._unclaim(key)
+        if self._entries is not None:
+            _slim(facts)
         self._facts[module] = facts
         return facts
+
+    def _claim(self, key: str) -> bool:
+        """Concurrent processes (flake8's workers) all look for the project's graph roots at their first file:
+        each derives the facts of the modules it claims first and reads the others' from the cache afterwards,
+        instead of every process parsing every module.  Without a cache, or when the claim cannot be written,
+        the caller derives the facts itself."""
+        if self._cache_dir is None:
+            return True
+        path = self._cache_dir / key[:2] / f"{key}.claim"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            return True
+        except FileExistsError:
+            return False
+        except OSError:
+            return True
+
+    def _unclaim(self, key: str) -> None:
+        if self._cache_dir is not None:
+            try:
+                os.unlink(self._cache_dir / key[:2] / f"{key}.claim")
+            except OSError:
+                pass
 
     def _state(self) -> str:
         """A digest of every module's name and bytes: the views of a project whose state did not change are
@@ -159,14 +198,16 @@ class ProjectIndex:
         if self._cache_dir is None:
             return _MISSING
         try:
-            with open(self._cache_dir / key[:2] / f"{key}.json", encoding="utf-8") as handle:
-                return json.load(handle)["facts"]
-        except (OSError, ValueError, KeyError, TypeError):
+            with open(self._cache_dir / key[:2] / f"{key}.facts", "rb") as handle:
+                return marshal.load(handle)
+        except (OSError, ValueError, EOFError, TypeError):
             return _MISSING
 
     def _store(self, key: str, facts: dict | None) -> None:
+        # marshal, not JSON: facts are plain dicts, lists and strings, and a cold run writes hundreds of them
+        # (the key holds the interpreter's version, whose marshal format may differ)
         if self._cache_dir is not None:
-            _write_json(self._cache_dir / key[:2] / f"{key}.json", {"facts": facts})
+            _write_atomic(self._cache_dir / key[:2] / f"{key}.facts", marshal.dumps(facts))
 
     def stale(self) -> bool:
         """Has a module the index read changed on disk since?  (New modules are seen when the language server
@@ -334,11 +375,20 @@ class ProjectIndex:
     def _roots(self) -> list[tuple]:
         """(module, function, tensor parameters, why, origin) of every graph root of the project; `origin`
         names where another module makes it a root (`ds.map(helpers.parse)`), else None."""
-        roots = []
+        candidates = {}
+        deferred = []
         for module in sorted(self.files):
-            facts = self._facts[module] if module in self._facts else self._read(module, need_facts=False)
-            if not facts:
-                continue
+            facts = self._facts[module] if module in self._facts else self._read(module, False, claim=True)
+            if facts is _CLAIMED:
+                deferred.append(module)
+            elif facts:
+                candidates[module] = facts
+        for module in deferred:  # claimed by another process, which has most likely cached them by now
+            facts = self._read(module, need_facts=False)
+            if facts:
+                candidates[module] = facts
+        roots = []
+        for module, facts in sorted(candidates.items()):  # the same order whoever derived the facts
             for name, func in sorted(facts["functions"].items()):
                 if func["eager"]:
                     continue
@@ -363,6 +413,8 @@ class ProjectIndex:
         """{module: {function: Entry}} for functions graph code of another module calls with tensors."""
         if self._entries is None:
             self._entries = self._propagate()
+            for facts in self._facts.values():
+                _slim(facts)
         return self._entries
 
     def _propagate(self) -> dict:
@@ -426,6 +478,33 @@ class ProjectIndex:
     def _shown(self, module: str) -> str:
         facts = self.facts(module)
         return facts["path"] if facts is not None else module
+
+
+def _slim(facts: dict | None) -> None:
+    """Once the graph entries are known, calls, tensor candidates and wraps answer nothing more; a process
+    keeps the facts of every module it read, and fewer live containers make every garbage collection of the
+    process cheaper (flake8's own checks run in the same workers)."""
+    if facts is None or "wraps" not in facts:
+        return
+    del facts["wraps"]
+    for func in facts["functions"].values():
+        del func["calls"], func["cand"]
+
+
+@contextlib.contextmanager
+def _collection_paused():
+    """Deriving facts allocates a whole AST per module, freed by reference counting; meanwhile the cyclic
+    garbage collector would rescan every live object of the process (a flake8 worker holds many) again and
+    again.  Paused for one derivation, then the young generation alone is collected (the walk's own cycles:
+    pausing across many modules let them pile up to 200 MB)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+            gc.collect(0)
 
 
 def _view_to(view: ModuleView) -> list:
@@ -527,11 +606,15 @@ def build_index(root: str, top: str | None = None, cache_dir: str | None = None)
 
 
 def _write_json(path: Path, data: dict) -> None:
+    _write_atomic(path, json.dumps(data).encode("utf-8"))
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         os.replace(tmp, path)
     except OSError:
         pass  # a cache that cannot be written is a slower run, nothing more
