@@ -219,3 +219,40 @@ def test_console_script_runs(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "tflint_notes", "check", str(tmp_path)],
                           capture_output=True, text=True)
     assert proc.returncode == 1 and "TFN101" in proc.stdout, proc.stderr
+
+
+def test_compiled_exclude_patterns_match_as_fnmatch_one_at_a_time(tmp_path):
+    """`Settings.is_excluded` compiles the patterns once; it must answer as matching each pattern with fnmatch
+    against every path component and against the path relative to the configuration (`tests/`-style prefixes
+    and `*/`-anchored forms included)."""
+    import fnmatch
+    import itertools
+
+    from tflint_notes.config import Settings
+
+    def reference(settings, path, walk_root):
+        below = os.path.relpath(path, walk_root).replace(os.sep, "/")
+        parts = [] if below == "." else below.split("/")
+        rel = os.path.relpath(path, settings.root).replace(os.sep, "/")
+        for pattern in settings.exclude:
+            if any(fnmatch.fnmatchcase(part, pattern) for part in parts):
+                return True
+            stripped = pattern.rstrip("/")
+            if not rel.startswith("../") and (fnmatch.fnmatchcase(rel, stripped) or rel.startswith(stripped + "/")
+                                              or fnmatch.fnmatchcase(rel, "*/" + stripped)):
+                return True
+        return False
+
+    patterns = ["tests/", "*_test.py", "build", "src/gen/*.py", "[ab]*.py", "**/x.py", "a?c", "docs"]
+    paths = ["tests/t.py", "src/a_test.py", "build/x.py", "src/gen/g.py", "src/gen/deep/g.py", "bc.py", "abc",
+             "pkg/x.py", "docs/conf.py", "pkgdocs/x.py", "ok.py", "../outside/tests/t.py"]
+    checked = 0
+    for size in (0, 1, 2, 3):
+        for chosen in itertools.combinations(patterns, size):
+            settings = Settings(root=tmp_path, exclude=list(chosen))
+            for rel in paths:
+                path = str(tmp_path / rel)
+                for walk_root in (str(tmp_path), str(tmp_path / "src")):
+                    assert settings.is_excluded(path, walk_root) == reference(settings, path, walk_root), (chosen, rel)
+                    checked += 1
+    assert checked > 1000

@@ -407,3 +407,30 @@ def test_sys_path_tricks_make_imports_unknown(tmp_path: Path):
     assert found == set(), found
     assert proc.returncode == 0
     assert flake8(root, "app.py") == set()
+
+
+@pytest.mark.parametrize("project", XMOD, ids=lambda p: p.name)
+def test_a_check_over_unchanged_modules_lints_once_with_the_packed_views(tmp_path: Path, project: Path,
+                                                                        monkeypatch, capsys):
+    """The second `check` of an unchanged project takes the views the first one packed and lints each file
+    once with its view (no first pass without views, no second pool): the same findings."""
+    from tflint_notes import cli
+
+    copy = tmp_path / project.name
+    shutil.copytree(project, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.chdir(copy)
+    argv = ["check", "--output-format", "json", "--cache-dir", str(tmp_path / "cache"), "."]
+    passes = []
+    real = cli._run_pass
+    monkeypatch.setattr(cli, "_run_pass", lambda tasks, *rest: passes.append(tasks) or real(tasks, *rest))
+
+    def findings():
+        passes.clear()
+        cli.main(argv)
+        return sorted((i["filename"], i["location"]["row"], i["code"]) for i in json.loads(capsys.readouterr().out))
+
+    first = findings()
+    assert len(passes) == 2 and first  # the fixture projects report across modules: a second pass ran
+    again = findings()
+    assert again == first
+    assert len(passes) == 1 and all(view is not None for _, view in passes[0])

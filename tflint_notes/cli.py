@@ -357,10 +357,13 @@ def _outcomes(files: list[str], job: Job, jobs: int, progress) -> list[Outcome]:
     other modules of its project say about it (a Keras base class elsewhere, graph code elsewhere calling
     its helpers).  Only the files for which that changes something are linted again, with that view: the
     results are the same whatever the order of the files and the number of jobs."""
-    first = _run_pass([(path, None) for path in files], job, jobs, progress)
     store = store_for(job.cache_dir)
-    again = []
     indexes = {}
+    packed = _packed_views(files, job, store, indexes) if job.command == "check" else None
+    if packed is not None:  # no module changed since the last check: one pass, each file with its view
+        return _run_pass([(path, packed.get(path, NO_VIEW)) for path in files], job, jobs, progress)
+    first = _run_pass([(path, None) for path in files], job, jobs, progress)
+    again = []
     computed: dict = {}  # project root -> {module: view}, packed for the next run
     for index_in_run, (path, outcome) in enumerate(zip(files, first)):
         project = project_of(path, job)
@@ -395,6 +398,28 @@ def _outcomes(files: list[str], job: Job, jobs: int, progress) -> list[Outcome]:
         for (position, _, _), outcome in zip(again, redone):
             first[position] = _merge_passes(first[position], outcome, job)
     return first
+
+
+def _packed_views(files: list[str], job: Job, store, indexes: dict) -> dict | None:
+    """{path: view} when the views packed by the last `check` stand for every project of these files (no
+    module of theirs changed since); None otherwise (then the two passes of `_outcomes` run)."""
+    views = {}
+    for path in files:
+        if path == "-":
+            return None
+        project = project_of(path, job)
+        if project.root is None:
+            continue
+        index = indexes.get(project.root)
+        if index is None:
+            index = indexes[project.root] = store.index_for(project)
+            if not index.load_views():
+                return None
+        view = index.packed_view(path)
+        if view is None:
+            return None
+        views[path] = view
+    return views
 
 
 def _merge_passes(first: Outcome, second: Outcome, job: Job) -> Outcome:

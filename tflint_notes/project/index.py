@@ -185,6 +185,14 @@ class ProjectIndex:
         except (OSError, ValueError, KeyError, TypeError, IndexError):
             return False
 
+    def packed_view(self, path: str) -> ModuleView | None:
+        """The view `load_views` found for the module at `path` (NO_VIEW outside the index); None if the
+        pack does not hold it."""
+        module = self.module_name(path)
+        if module is None:
+            return NO_VIEW
+        return self._packed.get(module) if self._packed is not None else None
+
     def save_views(self, views: dict) -> None:
         """Pack the views a run computed ({module: view}; only those that say something are written out,
         the others are listed as covered) for the next run over the same module contents."""
