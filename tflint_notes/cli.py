@@ -369,10 +369,7 @@ def _outcomes(files: list[str], job: Job, jobs: int, progress) -> list[Outcome]:
         project = project_of(path, job)
         if project.root is None:
             continue
-        index = indexes.get(project.root)
-        if index is None:
-            index = indexes[project.root] = store.index_for(project)
-            index.load_views()  # nothing changed since the last run: its views stand
+        index = _index_of(project, store, indexes)
         if outcome.facts is not None:
             index.supply(path, outcome.facts[0], outcome.facts[1])
             outcome.facts = None  # the index holds them now
@@ -400,6 +397,16 @@ def _outcomes(files: list[str], job: Job, jobs: int, progress) -> list[Outcome]:
     return first
 
 
+def _index_of(project, store, indexes: dict):
+    """The project's index, once per run; a new one loads the views the last `check` packed (they stand while
+    no module of the project changed)."""
+    index = indexes.get(project.root)
+    if index is None:
+        index = indexes[project.root] = store.index_for(project)
+        index.load_views()
+    return index
+
+
 def _packed_views(files: list[str], job: Job, store, indexes: dict) -> dict | None:
     """{path: view} when the views packed by the last `check` stand for every project of these files (no
     module of theirs changed since); None otherwise (then the two passes of `_outcomes` run)."""
@@ -410,12 +417,7 @@ def _packed_views(files: list[str], job: Job, store, indexes: dict) -> dict | No
         project = project_of(path, job)
         if project.root is None:
             continue
-        index = indexes.get(project.root)
-        if index is None:
-            index = indexes[project.root] = store.index_for(project)
-            if not index.load_views():
-                return None
-        view = index.packed_view(path)
+        view = _index_of(project, store, indexes).packed_view(path)
         if view is None:
             return None
         views[path] = view
