@@ -115,16 +115,13 @@ class ProjectIndex:
         if facts is _MISSING:
             if supplied is not _MISSING:
                 facts = supplied
+            elif claim and not self._claim(key):
+                return _CLAIMED
             else:
-                claimed = claim and self._claim(key)
-                if claim and not claimed:
-                    if supplied is not _MISSING:
-                        self._supplied[module] = supplied
-                    return _CLAIMED
                 with _collection_paused():
                     facts = collect_module_facts(data, module, path.endswith("__init__.py"), relative) if data else None
             self._store(key, facts)
-            if claim:
+            if claim and supplied is _MISSING:
                 self._unclaim(key)
         if self._entries is not None:
             _slim(facts)
