@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tflint_notes import __version__
 from tflint_notes.cache import DEFAULT_DIR_NAME
+from tflint_notes.collection import collection_paused
 from tflint_notes.config import ConfigError, Settings, find_pyproject, load, validate_selectors
 from tflint_notes.docs import rule_doc
 from tflint_notes.documents import load_document
@@ -291,6 +292,11 @@ def project_of(path: str, job: Job) -> Project:
 def process_file(path: str, job: Job, view=None) -> Outcome:
     """Lint or fix one file.  `view`: what the project index says to this module; None on the first pass,
     which also hands back the module's facts for the index (see `_outcomes`)."""
+    with collection_paused():
+        return _process_file(path, job, view)
+
+
+def _process_file(path: str, job: Job, view) -> Outcome:
     settings = job.settings
     shown = _display(job.stdin_filename if path == "-" and job.stdin_filename else path)
     try:

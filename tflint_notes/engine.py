@@ -15,6 +15,7 @@ from libcst.metadata.position_provider import PositionProvidingCodegenState
 
 from tflint_notes.analysis import Analysis
 from tflint_notes.cells import first_plain_cell
+from tflint_notes.collection import collection_paused
 from tflint_notes.cstwalk import child_fields as _child_fields
 from tflint_notes.cstwalk import contains as _contains
 from tflint_notes.gate import FixGate
@@ -347,6 +348,9 @@ def _walk(module: cst.Module, ctx: Analysis, rules: list[Rule], visits: dict, le
     ctx.current_top = None
     for fn in leave_module:
         fn(module)
+    # `walk` refers to itself through its closure: a cycle that would keep the tree, the analysis and the
+    # rules alive until the garbage collector finds it; with the cycle cut, they go when the file is done.
+    walk = None  # noqa: F841
 
 
 class Linter:
@@ -424,7 +428,8 @@ class Linter:
         scope = f"{target.fingerprint()};{','.join(sorted(project.first_party))};{view.fingerprint()}"
         cached = self.cache.get(text, scope) if self.cache is not None else None
         if cached is None:
-            raw = self._lint_raw(text, active, tree, project, target, view, file_facts)
+            with collection_paused():
+                raw = self._lint_raw(text, active, tree, project, target, view, file_facts)
             if self.cache is not None and not raw.internal_errors:
                 self.cache.put(text, raw.diagnostics, 0, scope)
         else:

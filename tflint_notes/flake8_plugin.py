@@ -9,6 +9,7 @@ from typing import Iterator
 
 from tflint_notes import __version__
 from tflint_notes.cache import DEFAULT_DIR_NAME
+from tflint_notes.collection import collection_paused
 from tflint_notes.engine import InternalError, Linter, ParseError
 from tflint_notes.project import store_for
 from tflint_notes.project.target import valid_tensorflow_setting
@@ -89,10 +90,11 @@ class TFLintNotesChecker:
             store = store_for(self._cache_dir)
             filename = self._filename if self._filename not in ("-", "stdin") else None
             project = store.for_path(filename)
-            facts = _LazyFacts(tree)  # one walk for the index and the screen, and none when neither needs it
-            view = store.view_for(filename, project, facts)  # other modules' Keras bases and graph callers
-            result = self.linter().lint(text, apply_noqa=False, tree=tree, project=project, view=view,
-                                        file_facts=facts.made)
+            with collection_paused():  # flake8's own checks run with the collector as they always do
+                facts = _LazyFacts(tree)  # one walk for the index and the screen, none when neither needs it
+                view = store.view_for(filename, project, facts)  # other modules' Keras bases and graph callers
+                result = self.linter().lint(text, apply_noqa=False, tree=tree, project=project, view=view,
+                                            file_facts=facts.made)
         except ParseError:
             return  # flake8 reports syntax errors itself (E999)
         except InternalError as exc:

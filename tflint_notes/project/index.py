@@ -19,8 +19,6 @@ Keras, never graph code.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import hashlib
 import json
 import marshal
@@ -30,6 +28,7 @@ import tempfile
 from pathlib import Path
 
 from tflint_notes.analysis.names import is_keras_base
+from tflint_notes.collection import collection_paused
 from tflint_notes.project.facts import collect_module_facts
 from tflint_notes.project.layout import listdir
 from tflint_notes.project.roots import may_hold_root
@@ -118,7 +117,7 @@ class ProjectIndex:
             elif claim and not self._claim(key):
                 return _CLAIMED
             else:
-                with _collection_paused():
+                with collection_paused():
                     facts = collect_module_facts(data, module, path.endswith("__init__.py"), relative) if data else None
             self._store(key, facts)
             if claim and supplied is _MISSING:
@@ -494,22 +493,6 @@ def _slim(facts: dict | None) -> None:
     del facts["wraps"]
     for func in facts["functions"].values():
         del func["calls"], func["cand"]
-
-
-@contextlib.contextmanager
-def _collection_paused():
-    """Deriving facts allocates a whole AST per module, freed by reference counting; meanwhile the cyclic
-    garbage collector would rescan every live object of the process (a flake8 worker holds many) again and
-    again.  Paused for one derivation, then the young generation alone is collected (the walk's own cycles:
-    pausing across many modules let them pile up to 200 MB)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-            gc.collect(0)
 
 
 def _view_to(view: ModuleView) -> list:
