@@ -89,9 +89,10 @@ def test_a_nested_pause_collects_its_own_cycles_and_keeps_the_outer_pause(collec
     assert gc.isenabled()
 
 
-def test_older_generations_are_collected_when_their_thresholds_call_for_it(collector_on):
+def test_older_generations_are_collected_when_their_thresholds_call_for_it(collector_on, monkeypatch):
     """Collecting only the young generation after each file promotes the last file's parse (still alive then)
     and never comes back for it: a pause must collect older generations on the collector's own schedule."""
+    monkeypatch.setattr(collection, "_frozen", True)  # no freeze while `kept` is alive (tested below)
     gc.collect()
     kept = [_Cycle()]
     survivor = weakref.ref(kept[0])
@@ -105,6 +106,26 @@ def test_older_generations_are_collected_when_their_thresholds_call_for_it(colle
         if survivor() is None:
             break
     assert survivor() is None
+
+
+def test_long_lived_state_is_frozen_once_at_the_first_full_collection(collector_on, monkeypatch):
+    monkeypatch.setattr(collection, "_frozen", False)
+    gc.unfreeze()
+    try:
+        for _ in range(1000):
+            with collection.collection_paused():
+                pass
+            if gc.get_freeze_count():
+                break
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        alive = []
+        for _ in range(300):  # later full collections come and go without freezing what lives on
+            with collection.collection_paused():
+                alive.append(_Cycle())
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
 
 
 def test_linting_many_files_does_not_pile_up_garbage(collector_on):
