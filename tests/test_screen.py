@@ -162,3 +162,30 @@ class Head(*Base):
 '''
     assert [d.code for d in UNSCREENED.lint(text).diagnostics] == ["TFN103"]
     assert SCREENED.lint(text).diagnostics == UNSCREENED.lint(text).diagnostics
+
+
+def test_trigger_words_are_searched_once_yet_pick_the_same_rules():
+    """`active_for` searches each distinct trigger word once per text; a rule is active exactly when one of
+    its own words is in the text (the per-rule reference), on every fixture program and on texts holding
+    one word each."""
+    words = sorted({word for cls in RULES.values() for word in cls.triggers or ()})
+    texts = [path.read_text(encoding="utf-8") for path in PROGRAMS] + [f"x = {word!r}\n" for word in words] + [""]
+    for text in texts:
+        expected = tuple(cls for cls in SCREENED.rules.rule_classes
+                         if not cls.triggers or any(word in text for word in cls.triggers))
+        assert SCREENED.rules.active_for(text) == expected
+
+
+def test_a_cache_hit_needs_no_trigger_search(tmp_path, monkeypatch):
+    text = CLEAN_TF.replace("return values", "print(values)\n    return values")
+    linter = Linter(RULES, cache_dir=str(tmp_path))
+    first = linter.lint(text).diagnostics
+    assert [d.code for d in first] == ["TFN103"]
+
+    def searched(text):
+        raise AssertionError("a cached result searched the text for trigger words")
+
+    monkeypatch.setattr(linter.rules, "active_for", searched)
+    assert linter.lint(text).diagnostics == first
+    with pytest.raises(AssertionError):  # a text not in the cache is searched
+        linter.lint(text + "\n# changed\n")

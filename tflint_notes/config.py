@@ -131,6 +131,18 @@ def validate_selectors(selectors: list[str], where: str) -> list[str]:
 def select_codes(select: list[str] | None, extend_select: list[str], ignore: list[str]) -> list[str]:
     """Rules enabled by prefixes.  Off-by-default rules need their full code in a selection."""
     rules = all_rules()
+    # asked once per file (the worker's linter is looked up by it): remembered per selection and registry size
+    key = (tuple(select) if select is not None else None, tuple(extend_select), tuple(ignore), len(rules))
+    chosen = _SELECTED.get(key)
+    if chosen is None:
+        chosen = _SELECTED[key] = _select_codes(rules, select, extend_select, ignore)
+    return list(chosen)
+
+
+_SELECTED: dict[tuple, tuple[str, ...]] = {}
+
+
+def _select_codes(rules: dict, select: list[str] | None, extend_select: list[str], ignore: list[str]) -> tuple[str, ...]:
     chosen = set()
     for code, rule in rules.items():
         picked = (select is None and rule.default_enabled) or (
@@ -138,7 +150,7 @@ def select_codes(select: list[str] | None, extend_select: list[str], ignore: lis
                 rule.default_enabled or code in select))
         if picked or code in extend_select or (rule.default_enabled and any(code.startswith(p) for p in extend_select)):
             chosen.add(code)
-    return sorted(c for c in chosen if not any(c.startswith(p) for p in ignore))
+    return tuple(sorted(c for c in chosen if not any(c.startswith(p) for p in ignore)))
 
 
 def find_pyproject(start: Path) -> Path | None:

@@ -107,11 +107,13 @@ class RuleSet:
         registry = all_rules()
         self.rule_classes: list[type[Rule]] = [registry[c] for c in sorted(set(codes))]
         self.triggers = {cls: cls.triggers for cls in self.rule_classes}
+        # rules share trigger words ('keras', 'numpy'): each distinct word is searched for once per text
+        self._words = tuple(sorted({word for cls in self.rule_classes for word in cls.triggers or ()}))
         self._dispatch_cache: dict[tuple, tuple[dict, dict]] = {}
 
     def active_for(self, text: str) -> tuple[type[Rule], ...]:
-        return tuple(cls for cls in self.rule_classes
-                     if not cls.triggers or any(t in text for t in cls.triggers))
+        present = {word for word in self._words if word in text}
+        return tuple(cls for cls in self.rule_classes if not cls.triggers or not present.isdisjoint(cls.triggers))
 
     @staticmethod
     def screened(active: tuple[type[Rule], ...], facts: "FileFacts | ast.Module | None") -> tuple[type[Rule], ...]:
@@ -418,22 +420,22 @@ class Linter:
         packages); None: no project, the newest TensorFlow the tables describe."""
         if view.trivial and not any(word in text for word in PREFILTER):
             return LintResult()
-        active = self.rules.active_for(text)
-        if not active:
-            return LintResult()
         project, target = self.target_for(project)
-        active = tuple(cls for cls in active if cls.fails_from is None or target.fails_from(cls.fails_from))
-        if not active:
-            return LintResult()
+        # the key holds everything the rules that run depend on (the text, the enabled rules in the salt, the
+        # target): a hit needs no search for trigger words
         scope = f"{target.fingerprint()};{','.join(sorted(project.first_party))};{view.fingerprint()}"
         cached = self.cache.get(text, scope) if self.cache is not None else None
-        if cached is None:
+        if cached is not None:
+            raw = LintResult(cached[0])
+        else:
+            active = tuple(cls for cls in self.rules.active_for(text)
+                           if cls.fails_from is None or target.fails_from(cls.fails_from))
+            if not active:
+                return LintResult()
             with collection_paused():
                 raw = self._lint_raw(text, active, tree, project, target, view, file_facts)
             if self.cache is not None and not raw.internal_errors:
                 self.cache.put(text, raw.diagnostics, 0, scope)
-        else:
-            raw = LintResult(cached[0])
         if not apply_noqa or not raw.diagnostics:
             return raw
         return _apply_noqa(text, raw)
