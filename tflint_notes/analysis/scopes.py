@@ -160,6 +160,12 @@ class ScopeTracking:
             return func.cls
         return self._class_stack[-1] if self._class_stack else None
 
+    @property
+    def innermost_class(self) -> ClassInfo | None:
+        """The innermost class statement being walked (in a rule's visit_ClassDef: that class), also when it
+        is defined inside a function."""
+        return self._class_stack[-1] if self._class_stack else None
+
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         if self._func_stack:
             self._func_stack[-1].bound.add(node.name.value)

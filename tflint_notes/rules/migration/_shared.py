@@ -19,7 +19,7 @@ from tflint_notes.rule import Rule
 
 # An `if`/conditional expression whose test looks at the version or at what exists: both branches are
 # written for some TensorFlow, not necessarily this one.
-_GUARD_WORDS = re.compile(r"(?i)(version|hasattr|getattr|eager|legacy|(^|_)(tf)?v?[12](_|$)|tf[12]|keras[23]|"
+_GUARD_WORDS = re.compile(r"(?i)(version|hasattr|getattr|eager|legacy|(^|_)(tf)?v?[12](_|$)|tf[12]|keras_?[23]|"
                           r"is_tf|parse_version)")
 _GUARD_CALL = re.compile(r"(?i)((err|raise|fail|check|assert|require)\w*(tf|v)[12]|(check|require|assert)\w*version)")
 # Exceptions a name that does not exist raises: defensive `try:` blocks that catch them are not reported.
