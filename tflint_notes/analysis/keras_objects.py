@@ -63,6 +63,8 @@ class KerasObjects:
         node_target = target
         if isinstance(node_target, cst.Name):
             key = (self.current_function, node_target.value)
+            if isinstance(iterator, cst.Subscript) and all(isinstance(e.slice, cst.Slice) for e in iterator.slice):
+                iterator = iterator.value  # for layer in model.layers[1:]:
             owner = (self.keras_object(iterator.value) if isinstance(iterator, cst.Attribute)
                      and iterator.attr.value == "layers" else None)
             if owner is not None and owner.kind == "model":  # for layer in model.layers:

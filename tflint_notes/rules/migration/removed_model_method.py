@@ -24,6 +24,16 @@ _METHODS = {
     "to_yaml": (None, None, "YAML was removed for safety: use model.to_json() or model.save(\"model.keras\")"),
     "reset_states": (None, None, "reset the states of the stateful RNN layers: layer.reset_state() (Keras 3)"),
 }
+# Attributes Keras 3 objects lost: attribute -> (the objects that lost it: "layer" (a model kept it), "model" or
+# "any", what to write instead).
+_ATTRIBUTES = {
+    "output_shape": ("layer", "use the layer's output.shape (in a functional model) or compute_output_shape(input_shape)"),
+    "input_shape": ("layer", "use the layer's input.shape (in a functional model) or the shape build() receives"),
+    "updates": ("any", "Keras 3 applies state updates itself (no update ops to run or collect)"),
+    "state_updates": ("model", "Keras 3 applies state updates itself (no update ops to run or collect)"),
+}
+# Read, not removed: Keras 3 gives one name for all compiled metrics.
+_METRICS_NAMES = "metrics_names"
 # Keyword arguments fit_generator/evaluate_generator took that Keras 3's fit/evaluate reject.
 _GENERATOR_ONLY = frozenset({"workers", "use_multiprocessing", "max_queue_size", "nb_epoch", "samples_per_epoch",
                              "nb_val_samples", "pickle_safe", "nb_worker"})
@@ -35,16 +45,21 @@ class RemovedModelMethod(GuardedRule):
     `tf.keras.*`, loaded with `load_model`, an instance of a model class of the module, or a parameter the
     module shows to be a model: annotation, call sites, Keras-only attributes — the same resolution
     TFN301 uses), the methods Keras 3 removed: `fit_generator`, `evaluate_generator`, `predict_generator`,
-    `predict_classes`, `predict_proba`, `reset_states()` on a model, `to_yaml()`; and the attribute
-    `layer.output_shape` (on a layer, `model.layers[i]`, `model.get_layer(...)` or a loop over
-    `model.layers`). Not flagged: `output_shape` of a Sequential or functional model (Keras 3 kept it), a
-    model class that defines such a method or assigns such an attribute itself, other libraries' objects
-    with a `fit_generator` method, and legacy-Keras (tf_keras) targets.
+    `predict_classes`, `predict_proba`, `reset_states()` on a model, `to_yaml()`; the attributes Keras 3
+    layers lost, `output_shape` and `input_shape` (on a layer, `self` in a layer class, `model.layers[i]`,
+    `model.get_layer(...)` or a loop over `model.layers`), `updates` (layers and models) and
+    `state_updates` (models); and `model.metrics_names` on a model the module compiles with `metrics=`:
+    Keras 3 returns `['loss', 'compile_metrics']` there, one name for all compiled metrics. Not flagged:
+    `input_shape`/`output_shape` of a Sequential or functional model (Keras 3 kept them), `metrics_names`
+    of a model compiled without metrics (`['loss']`, as before), a class that defines such a method or
+    assigns such an attribute itself, other libraries' objects with a `fit_generator` method or an
+    `updates` attribute, and legacy-Keras (tf_keras) targets.
 
     ## Why is this bad?
     `AttributeError: 'Sequential' object has no attribute 'fit_generator'` — raised when the line runs,
     which for `predict_classes` or `output_shape` in a report at the end of training means after the
-    training itself.
+    training itself. `metrics_names` fails silently: `dict(zip(model.metrics_names, model.evaluate(...)))`
+    labels the first metric `compile_metrics` and drops the others.
 
     ## Example
     ```python
@@ -64,28 +79,32 @@ class RemovedModelMethod(GuardedRule):
     **Safe**: `fit_generator` → `fit` and `evaluate_generator` → `evaluate` when no argument Keras 3 lacks is
     passed (`workers=`, `use_multiprocessing=`, `max_queue_size=`: TFN605), `predict_proba` → `predict`.
     **Unsafe**: `predict_generator` → `predict` (Keras 3 needs the generator to yield tuples). No fix for
-    `predict_classes`, `to_yaml`, `reset_states` and `output_shape`: the message says what to write.
+    `predict_classes`, `to_yaml`, `reset_states`, the removed attributes and `metrics_names`
+    (`evaluate(..., return_dict=True)` names every result): the message says what to write.
 
     ## Proof
-    [`fixtures/TFN604/`](../fixtures/TFN604/): `before.py` raises the AttributeError under Keras 3 and runs
-    under tf_keras; the fixed programs train and predict under Keras 3.
+    [`fixtures/TFN604/`](../fixtures/TFN604/): `before.py` raises the AttributeError under Keras 3 (the
+    `metrics_names` program fails its own assertion on the labels) and runs under tf_keras; the fixed and
+    corrected programs train, predict and report under both.
     """
 
     code = "TFN604"
     fix_kind = "safe/unsafe"
     name = "removed-model-method"
-    summary = "Keras 2 model method or attribute that Keras 3 removed (fit_generator, predict_classes, output_shape, ...)"
-    triggers = tuple(_METHODS) + ("output_shape",)
+    summary = "Keras 2 model method or attribute that Keras 3 removed or changed (fit_generator, input_shape, metrics_names, ...)"
+    triggers = tuple(_METHODS) + tuple(_ATTRIBUTES) + (_METRICS_NAMES,)
     expected_errors = ("AttributeError",)
 
     @staticmethod
     def screen(facts: FileFacts) -> bool:
         names = facts.attribute_names()
-        return "output_shape" in names or not names.isdisjoint(_METHODS)
+        return not names.isdisjoint(_METHODS) or not names.isdisjoint(_ATTRIBUTES) or _METRICS_NAMES in names
 
     def __init__(self, ctx, sink):
         super().__init__(ctx, sink)
         self._called: set = set()  # attribute nodes that are called (judged with their call)
+        self._metrics_names: list = []  # (attribute node, receiver text, condition on a parameter, top statement)
+        self._compiled_with_metrics: set = set()  # receivers (as written) of compile(..., metrics=[...])
 
     def _receiver(self, node: cst.Attribute):
         """The Keras 3 object whose removed attribute `node` reads, or None."""
@@ -94,7 +113,8 @@ class RemovedModelMethod(GuardedRule):
             return None
         self._requires = None
         obj = self.ctx.keras_object(node.value)
-        if obj is None and attr != "output_shape":
+        lost_by = _ATTRIBUTES[attr][0] if attr in _ATTRIBUTES else "model"
+        if obj is None and lost_by != "layer":
             # a model that arrives as a parameter: decided once the module's call sites are known
             param = self.ctx.keras_param(node.value)
             if param is None:
@@ -107,14 +127,16 @@ class RemovedModelMethod(GuardedRule):
             return None
         if own_method(self.ctx, obj.cls, attr) is not None or attr in _assigned_attrs(self.ctx, obj.cls):
             return None  # the class defines it
-        if obj.project is not None and (attr == "output_shape" or attr in (self.ctx.project_methods(obj.project) or ())):
+        if obj.project is not None and (lost_by == "layer" or attr in (self.ctx.project_methods(obj.project) or ())):
             return None  # a class of another project module: it defines the method, or may set the attribute
-        if attr == "output_shape":
-            # Keras 3 keeps output_shape on Sequential and functional models; layers lost it
+        if lost_by == "layer":
+            # Keras 3 keeps input_shape/output_shape on Sequential and functional models; layers lost them
             return obj if obj.kind == "layer" else None
+        if lost_by == "any":
+            return obj if obj.kind in ("layer", "model") else None
         return obj if obj.kind == "model" else None
 
-    def visit_Call(self, node: cst.Call) -> None:
+    def _visit_method_call(self, node: cst.Call) -> None:
         func = node.func
         if not (isinstance(func, cst.Attribute) and func.attr.value in _METHODS):
             return
@@ -130,18 +152,46 @@ class RemovedModelMethod(GuardedRule):
         self.report(node, f"{dotted_text(func)}() does not exist in Keras 3 (AttributeError when it runs); {advice}",
                     fix=fix, requires_keras=self._requires)
 
+    def visit_Call(self, node: cst.Call) -> None:
+        self._note_compile(node)
+        self._visit_method_call(node)
+
+    def _note_compile(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "compile" and any(
+                a.keyword is not None and a.keyword.value == "metrics" and not _empty(a.value) for a in node.args):
+            self._compiled_with_metrics.add(dotted_text(func.value))
+
     def visit_Attribute(self, node: cst.Attribute) -> None:
         attr = node.attr.value
-        if node in self._called or (attr not in _METHODS and attr != "output_shape"):
+        if node in self._called or (attr not in _METHODS and attr not in _ATTRIBUTES and attr != _METRICS_NAMES):
             return
         if self._receiver(node) is None:
             return
-        if attr == "output_shape":
-            self.report(node, f"`{dotted_text(node)}`: Keras 3 layers have no output_shape (AttributeError); use "
-                              f"the layer's output.shape (in a functional model) or compute_output_shape(input_shape)")
+        if attr == _METRICS_NAMES:
+            self._metrics_names.append((node, dotted_text(node.value), self._requires, self.ctx.current_top))
+        elif attr in _ATTRIBUTES:
+            lost_by, advice = _ATTRIBUTES[attr]
+            owner = {"layer": "layers", "model": "models"}.get(lost_by, "layers and models")
+            self.report(node, f"`{dotted_text(node)}`: Keras 3 {owner} have no {attr} (AttributeError); {advice}",
+                        requires_keras=self._requires)
         else:
             self.report(node, f"`{dotted_text(node)}` does not exist in Keras 3 (AttributeError)",
                         requires_keras=self._requires)
+
+    def finish(self) -> None:
+        for node, receiver, requires, top in self._metrics_names:
+            if receiver not in self._compiled_with_metrics:
+                continue  # compiled without metrics (or elsewhere): ['loss'] as in Keras 2
+            self.report(node, f"`{receiver}.metrics_names` is ['loss', 'compile_metrics'] in Keras 3 (one name for all "
+                              f"compiled metrics), not one name per metric: labels zipped with evaluate()'s results "
+                              f"come out wrong; use evaluate(..., return_dict=True) for the names",
+                        requires_keras=requires, top=top)
+
+
+def _empty(value: cst.BaseExpression) -> bool:
+    return (isinstance(value, (cst.List, cst.Tuple)) and not value.elements) or (
+        isinstance(value, cst.Name) and value.value == "None")
 
 
 def _assigned_attrs(ctx, cls) -> set:
