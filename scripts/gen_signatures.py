@@ -9,7 +9,10 @@ from the installed packages with inspect.signature:
   and the methods of `Model`/`Sequential`/`Layer` listed in MODEL_METHODS.
 
 Keras 3 and tf_keras entries are merged under one name (`keras.layers.Dense`): a keyword is unknown only
-if neither accepts it.  Constructors that take `**kwargs` are followed up the class hierarchy (Keras
+if neither accepts it.  A second table, "keras3", holds what Keras 3 alone accepts, for TFN610
+(keyword-rejected-by-keras3), with how it rejects the rest: "TypeError" (no **kwargs) or "ValueError" (an
+`__init__` that takes **kwargs and raises on what is left, as Keras 3's Layer and optimizers do).  An entry
+whose **kwargs go somewhere we cannot see is open and left out.  Constructors that take `**kwargs` are followed up the class hierarchy (Keras
 layers forward them to `Layer.__init__`), and names that an `__init__` takes out of `**kwargs` by hand
 (`kwargs.pop("input_shape")`, tf_keras's `allowed_kwargs = {...}`) are read from its source.  An entry
 ending in "**" means "also accepts keywords we could not enumerate": TFN301 is then more careful.
@@ -108,6 +111,77 @@ def describe(obj) -> list[str] | None:
     return None
 
 
+def _var_keyword(sig: inspect.Signature) -> str | None:
+    return next((p.name for p in sig.parameters.values() if p.kind is p.VAR_KEYWORD), None)
+
+
+def _dispatches(sig: inspect.Signature) -> bool:
+    """`(*args, **kwargs)`-style: what is accepted depends on where the call is sent (keras.Model's __init__
+    builds a functional model or a subclass): unknown."""
+    return any(p.kind is p.VAR_POSITIONAL for p in sig.parameters.values())
+
+
+def _kwargs_fate(func, name: str) -> str:
+    """What a function does with its **`name`: "raises" on what is left (`if kwargs: raise ...`), "forwards" it
+    (`f(**kwargs)`), or "keeps" it (anything else: open)."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    except (OSError, TypeError, SyntaxError, IndentationError):
+        return "keeps"
+    forwards = False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == name and any(
+                isinstance(inner, ast.Raise) for stmt in node.body for inner in ast.walk(stmt)):
+            return "raises"
+        if isinstance(node, ast.Call) and any(k.arg is None and isinstance(k.value, ast.Name) and k.value.id == name
+                                              for k in node.keywords):
+            forwards = True
+    return "forwards" if forwards else "keeps"
+
+
+def describe_keras3(obj) -> tuple[list[str], str] | None:
+    """(accepted keywords, the exception the rest raises) for a Keras 3 callable, or None when unknown or open."""
+    if inspect.isclass(obj):
+        accepted: set[str] = set()
+        for klass in obj.__mro__:
+            init = klass.__dict__.get("__init__")
+            if init is None:
+                continue
+            if klass is object:
+                return None
+            try:
+                sig = inspect.signature(init)
+            except (TypeError, ValueError):
+                return None
+            if _dispatches(sig):
+                return None
+            accepted.update(_params(sig)[0])
+            var_kw = _var_keyword(sig)
+            if var_kw is None:
+                return sorted(accepted), "TypeError"
+            accepted.update(_kwargs_names_from_source(init))
+            fate = _kwargs_fate(init, var_kw)
+            if fate == "raises":
+                return sorted(accepted), "ValueError"
+            if fate == "keeps":
+                return None
+        return None
+    if callable(obj):
+        try:
+            sig = inspect.signature(obj)
+        except (TypeError, ValueError):
+            return None
+        if _dispatches(sig):
+            return None
+        names = _params(sig)[0]
+        var_kw = _var_keyword(sig)
+        if var_kw is None:
+            return sorted(names), "TypeError"
+        if _kwargs_fate(obj, var_kw) == "raises":
+            return sorted(set(names) | _kwargs_names_from_source(obj)), "ValueError"
+    return None
+
+
 def merge(table: dict, key: str, value: list[str] | None) -> None:
     if value is None:
         return
@@ -147,7 +221,8 @@ def walk_tf(table: dict) -> None:
             merge(table, f"tensorflow.data.Dataset.{name}", describe(method))
 
 
-def walk_keras(table: dict, root: types.ModuleType) -> None:
+def walk_keras(table: dict, root: types.ModuleType, add=None) -> None:
+    add = add or (lambda key, value: merge(table, key, describe(value)))
     for sub in KERAS_MODULES:
         module = root
         for part in filter(None, sub.split(".")):
@@ -164,12 +239,12 @@ def walk_keras(table: dict, root: types.ModuleType) -> None:
             if isinstance(value, types.ModuleType) or value is None:
                 continue
             if inspect.isclass(value) or inspect.isfunction(value) or callable(value):
-                merge(table, f"{prefix}.{attr}", describe(value))
+                add(f"{prefix}.{attr}", value)
     for cls_name in ("Model", "Sequential"):
         cls = getattr(root, cls_name)
         for method in MODEL_METHODS:
             if hasattr(cls, method):
-                merge(table, f"keras.{cls_name}.{method}", describe(getattr(cls, method)))
+                add(f"keras.{cls_name}.{method}", getattr(cls, method))
 
 
 def main() -> None:
@@ -177,14 +252,24 @@ def main() -> None:
     walk_tf(table)
     walk_keras(table, keras)
     walk_keras(table, tf_keras)
+    keras3: dict[str, list] = {}
+
+    def add_keras3(key: str, value) -> None:
+        found = describe_keras3(value)
+        if found is not None:
+            keras3[key] = [found[1], *found[0]]
+
+    walk_keras(keras3, keras, add_keras3)
     data = {
         "generated_with": {"tensorflow": tf.__version__, "keras": keras.__version__,
                            "tf_keras": tf_keras.__version__},
         "open_marker": OPEN,
         "callables": dict(sorted(table.items())),
+        # Keras 3 alone: name -> [how the rest is rejected ("TypeError"/"ValueError"), accepted keywords...]
+        "keras3": dict(sorted(keras3.items())),
     }
     OUT.write_text(json.dumps(data, indent=0, sort_keys=False) + "\n", encoding="utf-8")
-    print(f"wrote {len(table)} callables to {OUT}")
+    print(f"wrote {len(table)} callables ({len(keras3)} closed Keras 3 ones) to {OUT}")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ from tflint_notes.api import (
     BROKEN, MISSING, OK, ApiView, compat_v2_extra, keras_removed_entry, release, removed_entry, split, table,
     tf_parts, view_of)
 from tflint_notes.cstwalk import children
-from tflint_notes.rules.keywords import closest
+from tflint_notes.analysis import canonical
+from tflint_notes.rules.keywords import MODEL_METHOD_PREFIX, closest, own_method
 from tflint_notes.rule import Rule
 
 # An `if`/conditional expression whose test looks at the version or at what exists: both branches are
@@ -215,6 +216,33 @@ class GuardedRule(Rule):
     def legacy_tf_keras(self) -> ApiView:
         """The module's view of the API (its Keras flavours, target TensorFlow, own packages)."""
         return self.ctx.api_view
+
+
+def keras3_callable(ctx, node: cst.Call) -> tuple[str, tuple | None] | None:
+    """(the canonical Keras 3 callable a call calls — `keras.layers.LSTM`, `keras.Model.fit` —, the condition on
+    a parameter receiver or None), or None when the callee is not a Keras 3 callable for certain."""
+    func = node.func
+    qual = ctx.resolve(func)
+    if qual is not None:
+        if ctx.keras_flavour(qual) != "keras3" or not canonical(qual).startswith("keras."):
+            return None
+        return canonical(qual), None
+    if not isinstance(func, cst.Attribute):
+        return None
+    method = func.attr.value
+    obj = ctx.keras_object(func.value)
+    if obj is None:
+        # a model that arrives as a parameter: decided once the module's call sites are known
+        param = ctx.keras_param(func.value)
+        if param is None:
+            return None
+        return MODEL_METHOD_PREFIX + method, (*param, lambda found: found.kind == "model" and found.flavour == "keras3"
+                                              and own_method(ctx, found.cls, method) is None)
+    if obj.kind != "model" or obj.flavour != "keras3":
+        return None
+    if own_method(ctx, obj.cls, method) is not None:
+        return None  # the model class defines the method itself
+    return MODEL_METHOD_PREFIX + method, None
 
 
 def dotted_text(node: cst.CSTNode) -> str:

@@ -6,15 +6,14 @@ import ast
 
 import libcst as cst
 
-from tflint_notes.analysis import canonical
 from tflint_notes.api import pool_size_required
 from tflint_notes.fixes import append_call_argument
 from tflint_notes.rule import PendingFix, Replacement
-from tflint_notes.rules.keywords import MODEL_METHOD_PREFIX, own_method, signatures, without_arg
+from tflint_notes.rules.keywords import MODEL_METHOD_PREFIX, signatures, without_arg
 from tflint_notes.keras_arguments import (
     BY_KEYWORD, DROP_SAFE, DROP_UNSAFE, RENAME, renamed_argument,
 )
-from tflint_notes.rules.migration._shared import GuardedRule, dotted_text
+from tflint_notes.rules.migration._shared import GuardedRule, dotted_text, keras3_callable
 from tflint_notes.screen import FileFacts
 
 
@@ -119,30 +118,11 @@ class RenamedKerasArgument(GuardedRule):
                                        build_edits=lambda loc: append_call_argument(loc, node, f"pool_size={value}")))
 
     def _callable(self, node: cst.Call) -> str | None:
-        """The canonical Keras 3 callable of a call (`keras.layers.LSTM`, `keras.Model.fit`), or None."""
-        func = node.func
-        qual = self.ctx.resolve(func)
-        if qual is not None:
-            if self.ctx.keras_flavour(qual) != "keras3" or not canonical(qual).startswith("keras."):
-                return None
-            return canonical(qual)
-        if isinstance(func, cst.Attribute):
-            obj = self.ctx.keras_object(func.value)
-            if obj is None:
-                # a model that arrives as a parameter: decided once the module's call sites are known
-                param = self.ctx.keras_param(func.value)
-                if param is None:
-                    return None
-                ctx, method = self.ctx, func.attr.value
-                self._requires = (*param, lambda found: found.kind == "model" and found.flavour == "keras3"
-                                  and own_method(ctx, found.cls, method) is None)
-                return MODEL_METHOD_PREFIX + method
-            if obj.kind != "model" or obj.flavour != "keras3":
-                return None
-            if own_method(self.ctx, obj.cls, func.attr.value) is not None:
-                return None  # the model class defines the method itself
-            return MODEL_METHOD_PREFIX + func.attr.value
-        return None
+        found = keras3_callable(self.ctx, node)
+        if found is None:
+            return None
+        self._requires = found[1]
+        return found[0]
 
     def _report(self, call: cst.Call, arg: cst.Arg, entry, passed: set) -> None:
         word = arg.keyword.value
