@@ -82,7 +82,7 @@ class KerasClasses:
         flavours = set()
         for qual in self.module_imports.values():
             root = qual.split(".")[0]
-            if root == "tf_keras":
+            if root == "tf_keras" or qual.startswith("tensorflow.python.keras"):  # TF's own copy of Keras 2
                 flavours.add("tf_keras")
             elif root == "keras":
                 flavours.add("tf_keras" if self.keras2_target else "keras3")

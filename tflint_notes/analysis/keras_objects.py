@@ -145,7 +145,8 @@ class KerasObjects:
             if q.startswith("keras.optimizers.") and q.rsplit(".", 1)[-1][:1].isupper():
                 return KerasObject("optimizer", None, flavour)
             if is_keras_base(qual):
-                return KerasObject("model" if q.rsplit(".", 1)[-1] in ("Model", "Sequential") else "layer", None, flavour)
+                return KerasObject("model" if q.rsplit(".", 1)[-1] in ("Model", "Sequential", "Functional") else "layer", None,
+                                   flavour)
             return self._project_keras_object(qual)
         if self.view.keras:
             found = self._project_keras_object(self.project_name(func))  # from .layers import Gate; Gate(4)
