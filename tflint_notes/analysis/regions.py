@@ -67,6 +67,10 @@ class LoopsAndRegions:
     def _comprehension_variable(self, name: str) -> bool:
         return any(name in names for names in self._comprehension_names)
 
+    def is_comprehension_variable(self, name: str) -> bool:
+        """`name` is bound by a comprehension enclosing the current point (it shadows other bindings)."""
+        return self._comprehension_variable(name)
+
     def current_loops(self) -> tuple:
         """The loops (for/while statements and comprehensions) of the current function that enclose the
         current point, outer first: code inside one of them may run more than once."""
