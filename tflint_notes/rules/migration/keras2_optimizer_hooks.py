@@ -86,11 +86,23 @@ class Keras2OptimizerHooks(GuardedRule):
 
     @staticmethod
     def screen(facts: FileFacts) -> bool:
+        optimizers: set = set()  # classes of the file built on a Keras optimizer, directly or through each other
+        changed = True
+        while changed:
+            changed = False
+            for klass in facts.classes:
+                if klass.name not in optimizers and any(
+                        (type(base) is ast.Name and base.id in optimizers)
+                        or any(optimizer_base(name) for name in facts.canonical_names(base)) for base in klass.node.bases):
+                    optimizers.add(klass.name)
+                    changed = True
         for klass in facts.classes:
-            if not any(optimizer_base(name) for base in klass.node.bases for name in facts.canonical_names(base)) \
-                    and not _has_local_base(klass.node, facts):
+            if klass.name not in optimizers:
                 continue
-            if any(hook in klass.methods for hook in KERAS2_HOOKS) or "__init__" in klass.methods:
+            if any(hook in klass.methods for hook in KERAS2_HOOKS):
+                return True
+            if "__init__" in klass.methods and any(
+                    name.endswith(".Optimizer") for base in klass.node.bases for name in facts.canonical_names(base)):
                 return True
         return False
 
@@ -171,9 +183,3 @@ def _is_super_init(call: cst.Call) -> bool:
     func = call.func
     return (isinstance(func, cst.Attribute) and func.attr.value == "__init__" and isinstance(func.value, cst.Call)
             and isinstance(func.value.func, cst.Name) and func.value.func.value == "super")
-
-
-def _has_local_base(node: ast.ClassDef, facts: FileFacts) -> bool:
-    """A base that is a class of the module (its own base may be the optimizer): decided by the rule."""
-    local = {klass.name for klass in facts.classes}
-    return any(type(base) is ast.Name and base.id in local for base in node.bases)

@@ -25,6 +25,158 @@ _DTYPES = frozenset({"float16", "float32", "float64", "bfloat16", "int8", "int16
                      "uint16", "uint32", "uint64", "bool", "complex64", "complex128", "string"})
 
 
+class _Scope:
+    """One function (or the module with its class bodies) as the screen sees it."""
+
+    __slots__ = ("params", "bindings", "sinks", "calls", "symbolic")
+
+    def __init__(self, params=()):
+        self.params = list(params)  # a module-level def's parameters, in order (symbolic if a call site says so)
+        self.bindings: list = []  # (target names, value)
+        self.sinks: list = []  # tf.*/np.* calls
+        self.calls: list = []  # (module function name, call) calls by plain name
+        self.symbolic: set = set()
+
+
+def _may_fire(facts: FileFacts) -> bool:
+    """The screen: can any tf.*/np.* call get a symbolic tensor?  An over-approximation of the rule on CPython's
+    AST: a name may be symbolic when, in its function, it is bound to an expression that mentions a source
+    (`...Input(...)`, `.inputs/.outputs/.input/.output` of what may be a Keras object) or another such name; a
+    module function's parameter may be when one of its calls passes such an expression."""
+    inputs = any((c.node.func.attr if type(c.node.func) is ast.Attribute else getattr(c.node.func, "id", "")) == "Input"
+                 for c in facts.calls)
+    local = {klass.name for klass in facts.classes} | set(facts.functions_named)
+    receivers = {a.value.id for a in facts.attributes if a.attr in _SYMBOLIC_ATTRIBUTES and type(a.value) is ast.Name}
+    keras_names = _keras_bound_names(facts, receivers - {"self"}, local) if receivers else set()
+    attributes = bool(keras_names) or any(
+        a.attr in _SYMBOLIC_ATTRIBUTES and type(a.value) in (ast.Call, ast.Subscript) for a in facts.attributes)
+    if not (inputs or attributes):
+        return False
+    scopes: dict = {}
+    module_defs = {node.name: node for node in facts.tree.body if type(node) in (ast.FunctionDef, ast.AsyncFunctionDef)}
+
+    def summary(expr: ast.AST) -> tuple[frozenset, bool]:
+        """(the names `expr` mentions, whether it mentions a source)."""
+        names, source = set(), False
+        for node in ast.walk(expr):
+            if type(node) is ast.Name:
+                names.add(node.id)
+            elif not source and _is_source(node, facts, keras_names, local):
+                source = True
+        return frozenset(names), source
+
+    def collect(body_nodes, scope: _Scope) -> None:
+        stack = list(body_nodes)
+        while stack:
+            node = stack.pop()
+            kind = type(node)
+            if kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda):
+                args = node.args
+                params = [a.arg for a in (*args.posonlyargs, *args.args)] + [a.arg for a in args.kwonlyargs]
+                own = scopes[node] = _Scope(params if module_defs.get(getattr(node, "name", None)) is node else ())
+                collect(node.body if kind is not ast.Lambda else [node.body], own)
+                stack.extend(getattr(node, "decorator_list", ()))
+                stack.extend(d for d in (*args.defaults, *args.kw_defaults) if d is not None)
+                continue
+            if kind is ast.Assign:
+                scope.bindings.append(([n for t in node.targets for n in _target_names(t)], summary(node.value)))
+            elif kind in (ast.AnnAssign, ast.NamedExpr) and node.value is not None:
+                scope.bindings.append((_target_names(node.target), summary(node.value)))
+            elif kind is ast.Call:
+                if node.args or node.keywords:  # judged after the fixpoint: most calls never get a symbolic value
+                    scope.sinks.append((node, [summary(a) for a in (*node.args, *(k.value for k in node.keywords))]))
+                if type(node.func) is ast.Name and node.func.id in module_defs:
+                    scope.calls.append((node.func.id, [summary(a) for a in node.args],
+                                        [(k.arg, summary(k.value)) for k in node.keywords if k.arg]))
+            stack.extend(ast.iter_child_nodes(node))
+
+    module = scopes[None] = _Scope()
+    collect(facts.tree.body, module)
+    by_name = {name: scopes[node] for name, node in module_defs.items() if node in scopes}
+    changed = True
+    while changed:
+        changed = False
+        for scope in scopes.values():
+            for names, (mentioned, source) in scope.bindings:
+                if (source or not mentioned.isdisjoint(scope.symbolic)) and not set(names) <= scope.symbolic:
+                    scope.symbolic.update(names)
+                    changed = True
+            for name, positional, keywords in scope.calls:
+                target = by_name.get(name)
+                if target is None:
+                    continue
+                for param, (mentioned, source) in [*zip(target.params, positional), *keywords]:
+                    if param not in target.symbolic and (source or not mentioned.isdisjoint(scope.symbolic)):
+                        target.symbolic.add(param)
+                        changed = True
+    for scope in scopes.values():
+        for call, arguments in scope.sinks:
+            if any(source or not mentioned.isdisjoint(scope.symbolic) for mentioned, source in arguments) and any(
+                    n.startswith(("tensorflow.", "numpy.")) for n in facts.canonical_names(call.func)):
+                return True
+    return False
+
+
+def _target_names(target: ast.AST) -> list:
+    return [n.id for n in ast.walk(target) if type(n) is ast.Name]
+
+
+def _keras_bound_names(facts: FileFacts, wanted: set, local: set) -> set:
+    """Those of the `wanted` names that may hold a Keras model or layer (what `keras_object` can know): bound to
+    a call of a Keras name, of a class or function of the module, or of `get_layer`; loop variables over
+    `<x>.layers`."""
+    if not wanted:
+        return set()
+    project = facts.view is not None and bool(facts.view.keras)
+    names = set()
+    for node, _ in facts.assignments:
+        if type(node) is ast.Assign and type(node.value) is ast.Call:
+            targets = {n for t in node.targets for n in _target_names(t)} & wanted
+            if targets and not targets <= names and (project or _may_build_keras(node.value, facts, local)):
+                names.update(targets)
+    for node in ast.walk(facts.tree):
+        if type(node) in (ast.For, ast.comprehension, ast.AnnAssign):
+            if type(node) is ast.AnnAssign:
+                if type(node.value) is ast.Call and _target_names(node.target)[0] in wanted and (
+                        project or _may_build_keras(node.value, facts, local)):
+                    names.update(_target_names(node.target))
+                continue
+            source = node.iter.value if type(node.iter) is ast.Subscript else node.iter
+            if type(source) is ast.Attribute and source.attr == "layers":
+                names.update(set(_target_names(node.target)) & wanted)
+    return names
+
+
+def _may_build_keras(call: ast.Call, facts: FileFacts, local: set) -> bool:
+    func = call.func
+    if type(func) is ast.Attribute and func.attr == "get_layer":
+        return True
+    if type(func) is ast.Name and func.id in local:
+        return True
+    root = func
+    while type(root) is ast.Attribute:
+        root = root.value
+    if type(root) is not ast.Name or not any(
+            q.startswith(("keras", "tf_keras", "tensorflow")) for q in facts.imports.get(root.id, ())):
+        return False  # not reached through an import of Keras or TensorFlow (cheap: most calls stop here)
+    return any(name.startswith(("keras.", "tf_keras.", "tensorflow.python.keras.")) for name in facts.canonical_names(func))
+
+
+def _is_source(node: ast.AST, facts: FileFacts, keras_names: set, local: set) -> bool:
+    kind = type(node)
+    if kind is ast.Call:
+        func = node.func
+        return (func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else "") == "Input"
+    if kind is ast.Attribute and node.attr in _SYMBOLIC_ATTRIBUTES:
+        value = node.value
+        if type(value) is ast.Name:
+            return value.id in keras_names
+        if type(value) is ast.Call:
+            return _may_build_keras(value, facts, local)
+        return type(value) is ast.Subscript and type(value.value) is ast.Attribute and value.value.attr == "layers"
+    return False
+
+
 @functools.lru_cache(maxsize=1)
 def keras_ops_table() -> dict[str, dict]:
     """tensorflow.X -> {"ops": keras.ops name, "params": [[tf parameter, ops parameter], ...]}: the entries
@@ -114,17 +266,10 @@ class KerasTensorInTfOp(GuardedRule):
 
     @staticmethod
     def screen(facts: FileFacts) -> bool:
-        sources = sinks = False
-        for c in facts.calls:
-            func = c.node.func
-            leaf = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else ""
-            if leaf == "Input":
-                sources = True
-            elif any(name.startswith(("tensorflow.", "numpy.")) for name in facts.canonical_names(func)):
-                sinks = True
-            if sources and sinks:
-                return True
-        return sinks and not _SYMBOLIC_ATTRIBUTES.isdisjoint(facts.attribute_names())
+        found = facts.memo.get("TFN608")
+        if found is None:
+            found = facts.memo["TFN608"] = _may_fire(facts)
+        return found
 
     def __init__(self, ctx, sink):
         super().__init__(ctx, sink)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+
 
 import libcst as cst
 
@@ -32,6 +34,7 @@ _ATTRIBUTES = {
     "updates": ("any", "Keras 3 applies state updates itself (no update ops to run or collect)"),
     "state_updates": ("model", "Keras 3 applies state updates itself (no update ops to run or collect)"),
 }
+_LOST = frozenset(_ATTRIBUTES) - {"output_shape"}
 # Read, not removed: Keras 3 gives one name for all compiled metrics.
 _METRICS_NAMES = "metrics_names"
 # Keyword arguments fit_generator/evaluate_generator took that Keras 3's fit/evaluate reject.
@@ -98,7 +101,11 @@ class RemovedModelMethod(GuardedRule):
     @staticmethod
     def screen(facts: FileFacts) -> bool:
         names = facts.attribute_names()
-        return not names.isdisjoint(_METHODS) or not names.isdisjoint(_ATTRIBUTES) or _METRICS_NAMES in names
+        if not names.isdisjoint(_METHODS) or "output_shape" in names:
+            return True
+        if names.isdisjoint(_LOST) and _METRICS_NAMES not in names:
+            return False
+        return _lost_attribute_on_possible_keras_object(facts)
 
     def __init__(self, ctx, sink):
         super().__init__(ctx, sink)
@@ -187,6 +194,36 @@ class RemovedModelMethod(GuardedRule):
                               f"compiled metrics), not one name per metric: labels zipped with evaluate()'s results "
                               f"come out wrong; use evaluate(..., return_dict=True) for the names",
                         requires_keras=requires, top=top)
+
+
+def _lost_attribute_on_possible_keras_object(facts: FileFacts) -> bool:
+    """The screen for the attributes added after output_shape: read on something that may be a Keras object
+    (what `keras_object`/`keras_param` can know): `self` in a Keras class of the file, a name bound to a call
+    (a constructor, `load_model`, `get_layer`, a function of the module) or to a loop over `.layers`, a
+    parameter, `<x>.layers[i]`, or a call."""
+    keras_self = bool(facts.keras_classes()) or (facts.view is not None and bool(facts.view.keras))
+    bound: set = set()
+    params: set = set()
+    for node in ast.walk(facts.tree):
+        kind = type(node)
+        if kind is ast.Assign and type(node.value) is ast.Call:
+            bound.update(t.id for t in node.targets if type(t) is ast.Name)
+        elif kind in (ast.For, ast.comprehension) and type(node.target) is ast.Name:
+            bound.add(node.target.id)
+        elif kind in (ast.FunctionDef, ast.AsyncFunctionDef):
+            params.update(a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs))
+    for node in facts.attributes:
+        if node.attr not in _LOST and node.attr != _METRICS_NAMES:
+            continue
+        value = node.value
+        if type(value) is ast.Name:
+            if value.id == "self" and keras_self:
+                return True
+            if value.id != "self" and (value.id in bound or value.id in params):
+                return True
+        elif type(value) in (ast.Call, ast.Subscript):
+            return True
+    return False
 
 
 def _empty(value: cst.BaseExpression) -> bool:
