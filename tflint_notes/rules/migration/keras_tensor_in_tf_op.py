@@ -278,6 +278,7 @@ class KerasTensorInTfOp(GuardedRule):
         self._findings: list[_Finding] = []
         self._sites: dict = {}  # module function name -> [{parameter: Symbolic | None}] per call
         self._uses: dict = {}  # module function name -> how often the name occurs
+        self._returns: dict = {}  # module function name -> what each of its `return`s gives (Symbolic or None)
 
     # -- values --
 
@@ -334,11 +335,43 @@ class KerasTensorInTfOp(GuardedRule):
                 return self._first_symbolic(node)  # tf_keras turns tf.* on symbolic tensors into layers
             if not name.startswith("keras."):
                 return None
+        if qual is None and isinstance(node.func, cst.Name) and node.func.value in self._returns:
+            return self._helper_result(node)
         obj = self.ctx.keras_object(node.func) if isinstance(node.func, (cst.Name, cst.Call, cst.Subscript)) else None
         if obj is None or obj.kind not in ("model", "layer"):
             return None
         found = self._first_symbolic(node)
         return Symbolic(obj.flavour or found.flavour, found.needs) if found is not None else None
+
+    def _helper_result(self, node: cst.Call) -> Symbolic | None:
+        """What a module function returns, for the arguments of this call: symbolic when every `return` of it is,
+        its parameters replaced by what this call passes."""
+        name = node.func.value
+        returns = self._returns.get(name)
+        target = self.ctx.module_function(name)
+        if not returns or target is None or any(value is None for value in returns) or any(a.star for a in node.args):
+            return None
+        passed = dict(zip(target.params, (a.value for a in node.args if a.keyword is None)))
+        passed.update((a.keyword.value, a.value) for a in node.args if a.keyword is not None)
+        flavour, needs = None, set()
+        for value in returns:
+            flavour = flavour or value.flavour
+            for function, param in value.needs:
+                if function != name or param not in passed:
+                    return None
+                given = self.symbolic(passed[param])
+                if given is None:
+                    return None
+                flavour = flavour or given.flavour
+                needs |= given.needs
+        return Symbolic(flavour, frozenset(needs))
+
+    def leave_Return(self, node: cst.Return) -> None:
+        func = self.ctx.current_function
+        if func is None or func.cls is not None or func.parent is not None or func.name is None:
+            return
+        value = self.symbolic(node.value) if node.value is not None else None
+        self._returns.setdefault(func.name, []).append(value)
 
     def _first_symbolic(self, node: cst.Call) -> Symbolic | None:
         for arg in node.args:
