@@ -215,7 +215,7 @@ class KerasTensorInTfOp(GuardedRule):
     arithmetic, indexing and `keras.ops.*` on them, and `model.inputs`/`outputs`, `layer.input`/`output` of
     a model or layer the analysis knows. A helper function of the module that receives the tensor as a
     parameter is followed when every call site passes a symbolic tensor (and the helper is used only by
-    calls). Not flagged: code inside a `Lambda(...)`'s function or a layer's `call` (real tensors flow
+    calls), and what a helper returns is symbolic when every one of its `return`s is (`x = block(x)`). Not flagged: code inside a `Lambda(...)`'s function or a layer's `call` (real tensors flow
     there), values that may not be symbolic (a name also bound to something else in the function), and
     `tf.*` on tf_keras targets, where legacy Keras turns TensorFlow calls into layers. NumPy calls are
     flagged on both flavours: neither can give a symbolic tensor values.
