@@ -18,6 +18,12 @@ _SAVE_FUNCTIONS = ("keras.models.save_model", "keras.saving.save_model")
 _LOAD_FUNCTIONS = ("keras.models.load_model", "keras.saving.load_model")
 _CHECKPOINT = "keras.callbacks.ModelCheckpoint"
 _PATH_JOIN = ("os.path.join", "posixpath.join", "ntpath.join")
+# Readers of a SavedModel directory: a model saved there is meant for serving or conversion (`model.export`).
+_SAVED_MODEL_READERS = {
+    "tensorflow.lite.TFLiteConverter.from_saved_model": (0, "saved_model_dir"),
+    "tensorflow.saved_model.load": (0, "export_dir"),
+    "tensorflow.experimental.tensorrt.Converter": (None, "input_saved_model_dir"),
+}
 
 
 class Keras3SavePath(GuardedRule):
@@ -31,6 +37,11 @@ class Keras3SavePath(GuardedRule):
     last part is a literal, `os.path.join(..., "model")`, or a name assigned once in the same function from
     such an expression (`path = os.path.join(tmp, "model")`); never a path built from a value the module
     does not show (a parameter, a name assigned twice, a config field).
+
+    What the module does with the directory decides the advice: saved and loaded back with `load_model`
+    (to predict or train on), both paths get `.keras`; saved and read as a SavedModel
+    (`tf.lite.TFLiteConverter.from_saved_model`, `tf.saved_model.load`, the TensorRT converter), the model
+    is written with `model.export(path)`, which Keras 3 keeps for serving.
 
     ## Why is this bad?
     Keras 3 raises `ValueError: Invalid filepath extension for saving` — and `model.save` usually runs
@@ -53,13 +64,18 @@ class Keras3SavePath(GuardedRule):
 
     ## Fix safety
     **Unsafe**: `.keras` (or `.weights.h5`) is appended to the literal. The output becomes one file, not a
-    directory: code that reads the directory afterwards must change, and Keras 3 does not create the parent
-    folder (`saved/` must exist). No fix for `load_model` of a SavedModel directory: load it as a layer with
-    `keras.layers.TFSMLayer(path, call_endpoint="serving_default")`, or re-save it with Keras 2.
+    directory: code that reads the directory afterwards must change, and `model.save` does not create the
+    parent folder (`saved/` must exist; `ModelCheckpoint` creates it). A `load_model` of a path the module
+    saves gets `.keras` too; `model.save(path)` feeding a SavedModel reader becomes `model.export(path)`
+    (a serving artifact: it has no optimizer state and `load_model` cannot read it). No fix for `load_model`
+    of a SavedModel directory the module does not write: `keras.layers.TFSMLayer(path,
+    call_endpoint="serving_default")` loads it for inference only; to train on, re-save it as `.keras` with
+    Keras 2.
 
     ## Proof
     [`fixtures/TFN606/`](../fixtures/TFN606/): `before.py` trains, then fails to save under Keras 3 (it works
-    under tf_keras); `after_unsafe.py` saves and reloads.
+    under tf_keras); `after_unsafe.py` saves and reloads (and trains on the reloaded model), or exports and
+    converts to TFLite, under both.
     """
 
     code = "TFN606"
@@ -88,6 +104,10 @@ class Keras3SavePath(GuardedRule):
     def __init__(self, ctx, sink):
         super().__init__(ctx, sink)
         self._values: dict = {}  # (function, name) -> the expression it was assigned, if assigned once
+        # judged once the module is read: a directory saved and loaded (or converted) in the same module
+        self._saves: list = []  # (call, path node, text, report arguments, top)
+        self._loads: list = []  # (path node, text, literal node, top)
+        self._read_as_saved_model: set = set()  # path texts a SavedModel reader (TFLite, saved_model.load) gets
 
     def leave_Assign(self, node: cst.Assign) -> None:
         if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
@@ -106,6 +126,13 @@ class Keras3SavePath(GuardedRule):
             if self.ctx.keras_flavour(qual) != "keras3":
                 return
             name = canonical(qual)
+            if name in _SAVED_MODEL_READERS:
+                position, keyword = _SAVED_MODEL_READERS[name]
+                literal = _final_literal(self.ctx, _argument(node, position if position is not None else 99, keyword),
+                                         self._value_of)
+                if literal is not None:
+                    self._read_as_saved_model.add(literal[1])
+                return
             if name in _SAVE_FUNCTIONS:
                 self._check(node, _argument(node, 1, "filepath"), _MODEL_FILES, ".keras", "keras.models.save_model")
             elif name in _LOAD_FUNCTIONS:
@@ -124,22 +151,59 @@ class Keras3SavePath(GuardedRule):
         if own_method(self.ctx, obj.cls, func.attr.value) is not None:
             return
         if func.attr.value == "save":
-            self._check(node, _argument(node, 0, "filepath"), _MODEL_FILES, ".keras", f"{dotted_text(func)}")
+            path = _argument(node, 0, "filepath")
+            literal = _final_literal(self.ctx, path, self._value_of)
+            if literal is not None:
+                self._saves.append((node, path, literal, self.ctx.current_top))
         else:
             self._check(node, _argument(node, 0, "filepath"), (_WEIGHTS_FILE,), _WEIGHTS_FILE, f"{dotted_text(func)}")
 
     def _check(self, call: cst.Call, path: cst.BaseExpression | None, allowed: tuple, suffix: str, what: str) -> None:
         literal = _final_literal(self.ctx, path, self._value_of)
-        if literal is None:
-            return
+        if literal is not None:
+            self._report_suffix(path, literal, allowed, suffix, what)
+
+    def _report_suffix(self, path: cst.BaseExpression, literal: tuple, allowed: tuple, suffix: str, what: str,
+                       top: cst.CSTNode | None = None) -> None:
         node, text = literal
         if text.endswith(allowed) or not text:
             return
         fix = self._append(node, text, suffix) if not text.endswith(("/", "\\")) else None
         shown = text if node is path else "..." + text
+        if what == "ModelCheckpoint":
+            # it checks the path when it is created, and creates the folder itself when it saves
+            self.report(path, f"ModelCheckpoint() path `{shown}` does not end in {' or '.join(allowed)}: Keras 3 raises "
+                              f"ValueError when the callback is created (The filepath provided must end in ...); add "
+                              f"{suffix}", fix=fix, top=top)
+            return
         self.report(path, f"{what}() path `{shown}` does not end in {' or '.join(allowed)}: Keras 3 raises ValueError "
                           f"(Invalid filepath extension), often after training; add {suffix} (one file, not a "
-                          f"directory; Keras 3 does not create its parent folder)", fix=fix)
+                          f"directory; Keras 3 does not create its parent folder)", fix=fix, top=top)
+
+    def finish(self) -> None:
+        saved = {literal[1] for _, _, literal, _ in self._saves}
+        for call, path, literal, top in self._saves:
+            text = literal[1]
+            if text in self._read_as_saved_model and not text.endswith(_MODEL_FILES):
+                func = call.func
+                only_path = len(call.args) == 1
+                fix = PendingFix([Replacement(func.attr, "export")], safe=False,
+                                 description="write the SavedModel with export()") if only_path else None
+                self.report(path, f"{dotted_text(func)}(`{text}`) writes a SavedModel that this module reads back as "
+                                  f"one (a converter or tf.saved_model.load): Keras 3's save() writes only .keras/.h5 "
+                                  f"(ValueError: Invalid filepath extension); write it with "
+                                  f"{dotted_text(func.value)}.export(path)", fix=fix, top=top)
+            else:
+                self._report_suffix(path, literal, _MODEL_FILES, ".keras", dotted_text(call.func), top)
+        for path, text, node, top in self._loads:
+            if text in saved:
+                self.report(path, f"load_model(`{text}`) reads back what this module saves to `{text}`: Keras 3 saves "
+                                  f"and loads .keras files, not SavedModel directories (ValueError); add .keras to both "
+                                  f"paths", fix=self._append(node, text, ".keras"), top=top)
+                continue
+            self.report(path, f"load_model(`{text}`): Keras 3 loads only .keras and .h5 files (ValueError: File format "
+                              f"not supported); a SavedModel directory loads, for inference only, as "
+                              f"keras.layers.TFSMLayer(path, call_endpoint=\"serving_default\")", top=top)
 
     def _check_load(self, call: cst.Call, path: cst.BaseExpression | None) -> None:
         literal = _final_literal(self.ctx, path, self._value_of)
@@ -149,9 +213,7 @@ class Keras3SavePath(GuardedRule):
         last = text.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
         if not last or "." in last or text.endswith(_MODEL_FILES):
             return  # some file; only an extension-less name looks like a SavedModel directory
-        self.report(path, f"load_model(`{text}`): Keras 3 loads only .keras and .h5 files (ValueError: File format "
-                          f"not supported); a SavedModel directory loads as keras.layers.TFSMLayer(path, "
-                          f"call_endpoint=\"serving_default\")")
+        self._loads.append((path, text, literal[0], self.ctx.current_top))
 
     @staticmethod
     def _append(node: cst.CSTNode, text: str, suffix: str) -> PendingFix | None:
