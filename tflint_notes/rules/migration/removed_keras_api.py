@@ -71,7 +71,8 @@ class RemovedKerasApi(GuardedRule):
     `tf.keras.losses.mean_squared_error` and the other loss functions): the message points to `keras.*`.
 
     ## Why is this bad?
-    `AttributeError` or `ModuleNotFoundError` when the line runs under Keras 3 (TF 2.16 and later, where
+    `AttributeError`, `ModuleNotFoundError` (`from keras.engine import ...`) or `ImportError` (`from keras.layers
+    import CuDNNLSTM`) when the line runs under Keras 3 (TF 2.16 and later, where
     `tf.keras` is Keras 3). Keras 3 moved the preprocessing layers into `keras.layers`, dropped the
     experimental optimizers' namespace, the TF1 session and learning-phase API, and the scikit-learn
     wrappers (now the scikeras package).
@@ -132,8 +133,9 @@ class RemovedKerasApi(GuardedRule):
         if found is None:
             for alias, target in zip(node.names, targets):
                 if target is not None:
+                    # the module is there, the name is not: `from keras.layers import CuDNNLSTM` raises ImportError
                     self.report(alias.name, self._message(f"{module}.{dotted_text(alias.name)}", target[3],
-                                                          importing=True))
+                                                          error="ImportError"))
             return
         fix = None
         homes = {t[3].get("to", "").rsplit(".", 1)[0] if t is not None and t[3].get("how") == "rename" else None
@@ -144,6 +146,11 @@ class RemovedKerasApi(GuardedRule):
             prefix = module[:len(module) - len(".".join(found[1]))].rstrip(".")
             fix = PendingFix([Replacement(node.module, f"{prefix}.{homes.pop()}")], safe=True,
                              description="import from the Keras 3 module")
+        if fix is None and len(targets) == 1 and targets[0] is not None and targets[0][3].get("message"):
+            # `from keras.utils.generic_utils import has_arg`: the name's own advice says more than the module's
+            self.report(node.module, self._message(f"{module}.{dotted_text(node.names[0].name)}", targets[0][3],
+                                                   importing=True))
+            return
         self.report(node.module, self._message(module, found[3], importing=True), fix=fix)
 
     def visit_Import(self, node: cst.Import) -> None:
@@ -215,8 +222,8 @@ class RemovedKerasApi(GuardedRule):
                           description=f"use {new}" + (" (the saved weights layout differs)" if how == "unsafe" else ""))
 
     @staticmethod
-    def _message(shown: str, entry: dict, importing: bool = False) -> str:
-        error = "ModuleNotFoundError" if importing else "AttributeError"
+    def _message(shown: str, entry: dict, importing: bool = False, error: str | None = None) -> str:
+        error = error or ("ModuleNotFoundError" if importing else "AttributeError")
         head = f"`{shown}` is a Keras 2 name that Keras 3 does not have ({error} under Keras 3)"
         how, new = entry.get("how"), entry.get("to")
         if how == "rename":

@@ -48,7 +48,9 @@ class RemovedTfApi(GuardedRule):
 
     ## Why is this bad?
     The line fails when it runs: `AttributeError: module 'tensorflow' has no attribute 'log'`, or
-    `ModuleNotFoundError` for an import — often deep inside a training script, after minutes of work.
+    `ModuleNotFoundError` for an import of a module that is gone (`import tensorflow.contrib`), `ImportError`
+    for a name imported from one that is there (`from tensorflow import estimator`) — often deep inside a
+    training script, after minutes of work.
     `tf_upgrade_v2` knows most TF1 renames but nothing of Keras 3: it rewrites `tf.nn.rnn_cell` to
     `tf.compat.v1.nn.rnn_cell`, which raises "not available with Keras 3" in TF 2.21.
 
@@ -113,15 +115,17 @@ class RemovedTfApi(GuardedRule):
         if self._check_import(node.module, module, bound):
             return
         for alias, name in zip(node.names, bound):
-            self._check_import(alias.name, f"{module}.{dotted_text(alias.name)}", [name])
+            # the module is there, the name is not: `from tensorflow import estimator` raises ImportError
+            self._check_import(alias.name, f"{module}.{dotted_text(alias.name)}", [name], "ImportError")
 
-    def _check_import(self, node: cst.CSTNode, qualname: str, bound: list[str]) -> bool:
+    def _check_import(self, node: cst.CSTNode, qualname: str, bound: list[str],
+                      error: str = "ModuleNotFoundError") -> bool:
         finding = classify(qualname, self.legacy_tf_keras)
         if finding is None or finding.kind != "removed" or self.guarded:
             return False
         self._dead_names.update(bound)  # the names it binds are not reported again at every use
         self.report(node, self._message(qualname.replace("tensorflow", "tf", 1), finding.key, finding.entry,
-                                        importing=True))
+                                        error=error))
         return True
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
@@ -182,8 +186,7 @@ class RemovedTfApi(GuardedRule):
         self._calls_of[node.func] = node
 
     @staticmethod
-    def _message(shown: str, key: str, entry: dict, importing: bool = False) -> str:
-        error = "ModuleNotFoundError" if importing else "AttributeError"
+    def _message(shown: str, key: str, entry: dict, error: str = "AttributeError") -> str:
         how, new = entry["how"], entry.get("to")
         head = f"`{shown}` no longer exists in TensorFlow 2.21 ({error} when this line runs)"
         if how == "rename":
