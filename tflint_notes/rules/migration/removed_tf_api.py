@@ -54,6 +54,11 @@ class RemovedTfApi(GuardedRule):
     `tf_upgrade_v2` knows most TF1 renames but nothing of Keras 3: it rewrites `tf.nn.rnn_cell` to
     `tf.compat.v1.nn.rnn_cell`, which raises "not available with Keras 3" in TF 2.21.
 
+    `tf.compat.v1.layers` in TF1 graph code (sessions, `as_default()`, `UPDATE_OPS`) gets different advice
+    from the same name in eager code: Keras 3's `BatchNormalization` adds nothing to `UPDATE_OPS` in a graph,
+    so its moving averages would never update; such code stays on Keras 2 (`tf-keras` installed,
+    `TF_USE_LEGACY_KERAS=1` set before TensorFlow is imported).
+
     ## Example
     ```python
     y = tf.log(x)
@@ -96,6 +101,7 @@ class RemovedTfApi(GuardedRule):
         super().__init__(ctx, sink)
         self._dead_names: set = set()  # names bound by imports already reported
         self._graph_mode: bool | None = None
+        self._graph_code: bool | None = None
         self._calls_of: dict = {}  # call's func node -> the call
 
     def visit_Import(self, node: cst.Import) -> None:
@@ -153,7 +159,22 @@ class RemovedTfApi(GuardedRule):
         target = chain[extra] if 0 <= extra < len(chain) else node
         shown = dotted_text(target)
         fix = self._fix(target, current, finding.entry, qual_parts[1:1 + len(key_parts)] == key_parts)
-        self.report(target, self._message(shown, finding.key, finding.entry), fix=fix)
+        message = self._message(shown, finding.key, finding.entry)
+        if finding.key.startswith("tf.compat.v1.layers") and self._builds_graphs():
+            message = (f"`{shown}` needs Keras 2 in TensorFlow 2.21 (AttributeError: ... is not available with Keras "
+                       f"3); in TF1 graph code keras.layers is not the way out (Keras 3's BatchNormalization adds "
+                       f"nothing to UPDATE_OPS: its moving averages never update): keep tf.compat.v1.layers on "
+                       f"Keras 2 — install tf-keras and set TF_USE_LEGACY_KERAS=1 before TensorFlow is imported")
+        self.report(target, message, fix=fix)
+
+    def _builds_graphs(self) -> bool:
+        """TF1 graph code: the module turns eager execution off, runs sessions or builds under `as_default()`."""
+        if self._graph_code is None:
+            self._graph_code = any(
+                isinstance(n, cst.Call) and dotted_text(n.func).endswith(
+                    ("disable_eager_execution", "disable_v2_behavior", "Session", ".as_default", "get_collection"))
+                for n in _walk(self.ctx.module))
+        return self._graph_code
 
     def _fix(self, target: cst.CSTNode, root: cst.Name, entry: dict, exact: bool) -> PendingFix | None:
         how, new = entry["how"], entry.get("to")
