@@ -82,20 +82,32 @@ def _params(sig: inspect.Signature) -> tuple[list[str], bool]:
     return names, var_kw
 
 
+def _init_chain(cls):
+    """(`__init__`, its signature or None if not introspectable) of each class along the MRO that defines one;
+    (None, None) when the chain reaches object."""
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        if klass is object:
+            yield None, None
+            return
+        try:
+            yield init, inspect.signature(init)
+        except (TypeError, ValueError):
+            yield init, None
+
+
 def describe(obj) -> list[str] | None:
     """Accepted keyword names (plus OPEN if more may be accepted), or None if not introspectable."""
     if inspect.isclass(obj):
         accepted: set[str] = set()
-        for klass in obj.__mro__:
-            init = klass.__dict__.get("__init__")
+        for init, sig in _init_chain(obj):
             if init is None:
-                continue
-            if klass is object:
                 return sorted(accepted) + [OPEN]  # **kwargs that reach nobody we can see
-            try:
-                names, var_kw = _params(inspect.signature(init))
-            except (TypeError, ValueError):
+            if sig is None:
                 return None
+            names, var_kw = _params(sig)
             accepted.update(names)
             accepted.update(_kwargs_names_from_source(init))
             if not var_kw:
@@ -143,17 +155,8 @@ def describe_keras3(obj) -> tuple[list[str], str] | None:
     """(accepted keywords, the exception the rest raises) for a Keras 3 callable, or None when unknown or open."""
     if inspect.isclass(obj):
         accepted: set[str] = set()
-        for klass in obj.__mro__:
-            init = klass.__dict__.get("__init__")
-            if init is None:
-                continue
-            if klass is object:
-                return None
-            try:
-                sig = inspect.signature(init)
-            except (TypeError, ValueError):
-                return None
-            if _dispatches(sig):
+        for init, sig in _init_chain(obj):
+            if init is None or sig is None or _dispatches(sig):
                 return None
             accepted.update(_params(sig)[0])
             var_kw = _var_keyword(sig)
