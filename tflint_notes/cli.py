@@ -96,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also apply fixes that may change behaviour")
     fix.add_argument("--diff", action="store_true", help="print a unified diff instead of writing files")
     fix.add_argument("--show-fixes", action="store_true", help="list the fixes that were applied")
+    from tflint_notes.migrate.command import add_parser as add_migrate
+
+    add_migrate(sub)
     sub.add_parser("server", help="run the Language Server on stdio (needs the `lsp` extra: pygls)")
     rule = sub.add_parser("rule", help="show a rule's documentation")
     rule.add_argument("code", nargs="?", help="e.g. TFN101")
@@ -112,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "rule":
             return _rule_command(args)
+        if args.command == "migrate":
+            from tflint_notes.migrate.command import run as migrate
+
+            return migrate(args)
         if args.command == "server":
             try:
                 from tflint_notes.server import main as serve
@@ -252,6 +259,10 @@ class Job:
     stdin_filename: str | None
     settings: Settings
     cache_dir: str | None
+    # another command's per-document step (`migrate`), called like `_fix_document`: a module-level function,
+    # so that it pickles for the worker processes; `options` is what it needs beyond the settings
+    handler: object = None
+    options: object = None
 
 
 @dataclass
@@ -267,6 +278,7 @@ class Outcome:
     # (module name, its facts for the project index) when the linter parsed the file (see project/index.py)
     facts: tuple | None = None
     withheld_unsafe: int = 0
+    payload: object = None  # what a `Job.handler` hands back
 
 
 _WORKER_LINTER: dict = {}
@@ -321,7 +333,9 @@ def _process_file(path: str, job: Job, view) -> Outcome:
                 facts = linter.parsed_facts(document.text, identity) if identity is not None else None
                 if facts is not None:
                     outcome.facts = (identity[0], facts)
-        if job.command == "fix":
+        if job.handler is not None:
+            internal = job.handler(job, linter, path, document, outcome, project, view, keep_facts)
+        elif job.command == "fix":
             internal = _fix_document(job, linter, path, document, outcome, project, view, keep_facts)
         else:
             linted = linter.lint(document.text, project=project, view=view)

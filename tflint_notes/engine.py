@@ -657,6 +657,9 @@ class FixOutcome:
     remaining: list[Diagnostic] = field(default_factory=list)
     withheld_unsafe: int = 0
     internal_errors: list = field(default_factory=list)
+    # per applied fix, in order: (diagnostic, its lines before, after, text it adds elsewhere) in the text of the
+    # round that applied it (a report shows "line 7: before -> after")
+    changes: list[tuple[Diagnostic, str, str, tuple[str, ...]]] = field(default_factory=list)
 
     def _note(self, result: "LintResult") -> "LintResult":
         for error in result.internal_errors:
@@ -691,13 +694,15 @@ def apply_edits(text: str, fixes: list[Fix]) -> tuple[str, list[int]]:
 
 
 def fix_text(linter: Linter, text: str, *, unsafe: bool = False, check=None, project: Project | None = None,
-             view: ModuleView = NO_VIEW, after_first_lint: Callable[[], None] | None = None) -> FixOutcome:
+             view: ModuleView = NO_VIEW, after_first_lint: Callable[[], None] | None = None,
+             accept: Callable[[Diagnostic], bool] | None = None) -> FixOutcome:
     """Apply fixes, re-lint and repeat until nothing changes (bounded).
 
     Every round's result passes the fix gate (gate.py): it compiles and reads no module name that
     nothing defines, where the original did not; `check(text)` may refuse more (a notebook compiles
     each cell).  A fix refused on its own is dropped and reported; fixes refused only together are
-    applied one per round."""
+    applied one per round.  `accept(diagnostic)` may restrict which fixes are applied (`migrate` applies other
+    rules' fixes only on the lines it changed)."""
     outcome = FixOutcome(text)
     rejected: set = set()
     last = None  # the lint of the text as it is now (a file with nothing to fix is linted once)
@@ -708,7 +713,7 @@ def fix_text(linter: Linter, text: str, *, unsafe: bool = False, check=None, pro
             after_first_lint = None
         diagnostics = last.diagnostics
         fixable = [d for d in diagnostics if d.fix is not None and (d.fix.safe or unsafe)
-                   and _signature(outcome.text, d) not in rejected]
+                   and _signature(outcome.text, d) not in rejected and (accept is None or accept(d))]
         if not fixable:
             break
         gate = FixGate(outcome.text, check)
@@ -730,6 +735,7 @@ def fix_text(linter: Linter, text: str, *, unsafe: bool = False, check=None, pro
         if new_text == outcome.text:
             break
         outcome.applied.extend(fixable[i] for i in applied)
+        outcome.changes.extend(_line_change(outcome.text, fixable[i]) for i in applied)
         outcome.text = new_text
         last = None
     final = (last if last is not None else outcome._note(linter.lint(outcome.text, project=project,
@@ -737,6 +743,25 @@ def fix_text(linter: Linter, text: str, *, unsafe: bool = False, check=None, pro
     outcome.remaining = final
     outcome.withheld_unsafe = sum(1 for d in final if d.fix is not None and not d.fix.safe and not unsafe)
     return outcome
+
+
+def _line_change(text: str, diag: Diagnostic) -> tuple[Diagnostic, str, str, tuple[str, ...]]:
+    """(diagnostic, the lines its fix rewrites before, after, what it adds elsewhere: an import) for a fix
+    applied alone to `text`."""
+    assert diag.fix is not None
+    starts = line_starts(text)
+    low = starts[min(diag.line, len(starts)) - 1]
+    high = starts[diag.end_line] if diag.end_line < len(starts) else len(text)
+    here = [e for e in diag.fix.edits if low <= e.start <= high] or list(diag.fix.edits)
+    elsewhere = tuple(e.text.strip() for e in diag.fix.edits if e not in here and e.text.strip())
+    start, end = min(e.start for e in here), max(e.end for e in here)
+    first = text.rfind("\n", 0, start) + 1
+    last = text.find("\n", end)
+    last = len(text) if last < 0 else last
+    after = text[first:last]
+    for edit in sorted(here, key=lambda e: e.start, reverse=True):
+        after = after[:edit.start - first] + edit.text + after[edit.end - first:]
+    return diag, text[first:last].rstrip("\r"), after.rstrip("\r"), elsewhere
 
 
 def _signature(text: str, diag: Diagnostic) -> tuple:

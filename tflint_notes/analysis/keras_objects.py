@@ -13,14 +13,9 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from tflint_notes.analysis.names import canonical, is_keras_base
+from tflint_notes.analysis.names import canonical, is_keras_base, is_model_factory
 from tflint_notes.analysis.scopes import ClassInfo, FunctionInfo, is_self_param, is_staticmethod, names_bound_by_target
 
-_MODEL_FACTORIES = frozenset({
-    "keras.models.load_model", "keras.saving.load_model", "keras.models.clone_model",
-    "keras.models.model_from_json", "keras.Sequential", "keras.models.Sequential", "keras.Model",
-    "keras.models.Model",
-})
 # Expressions that are never a Keras object.
 NEVER_KERAS = (cst.Lambda, cst.BaseNumber, cst.BaseString, cst.List, cst.Dict, cst.Tuple)
 # Attributes only a Keras model has (not scikit-learn estimators, statsmodels results, torch modules' common
@@ -140,7 +135,7 @@ class KerasObjects:
         if qual is not None:
             q = canonical(qual)
             flavour = self.keras_flavour(qual)
-            if q in _MODEL_FACTORIES or q.startswith("keras.applications."):
+            if is_model_factory(qual):
                 return KerasObject("model", None, flavour)
             if q.startswith("keras.optimizers.") and q.rsplit(".", 1)[-1][:1].isupper():
                 return KerasObject("optimizer", None, flavour)
@@ -148,7 +143,7 @@ class KerasObjects:
                 return KerasObject("model" if q.rsplit(".", 1)[-1] in ("Model", "Sequential", "Functional") else "layer", None,
                                    flavour)
             return self._project_keras_object(qual)
-        if self.view.keras:
+        if self.view.keras or self.view.models:
             found = self._project_keras_object(self.project_name(func))  # from .layers import Gate; Gate(4)
             if found is not None:
                 return found
@@ -165,7 +160,9 @@ class KerasObjects:
         """An instance of a Keras class of another module of the project (through the project index)."""
         base = self.view.keras_base(qualname) if qualname is not None else None
         if base is None:
-            return None
+            factory = self.view.model_factory(qualname) if qualname is not None else None
+            # `model = build_model()` with `build_model` in another module returning `keras.Sequential(...)`
+            return KerasObject("model", None, self.keras_flavour(factory)) if factory is not None else None
         kind = "model" if self.is_model_base(base) else "layer"
         return KerasObject(kind, None, self.keras_flavour(base), qualname)
 

@@ -29,6 +29,21 @@ EAGER_CALLBACK_WRAPPERS = frozenset(
 )
 DATASET_CALLBACK_METHODS = frozenset({"map", "filter", "flat_map", "interleave"})
 KERAS_GRAPH_METHODS = frozenset({"call", "train_step", "test_step", "predict_step"})
+# Calls that return a Keras model (canonical names, see `canonical`), and `keras.applications.*`.
+MODEL_FACTORIES = frozenset({
+    "keras.models.load_model", "keras.saving.load_model", "keras.models.clone_model",
+    "keras.models.model_from_json", "keras.Sequential", "keras.models.Sequential", "keras.Model",
+    "keras.models.Model",
+})
+
+
+def is_model_factory(qualname: str | None) -> bool:
+    if qualname is None:
+        return False
+    name = canonical(qualname)
+    return name in MODEL_FACTORIES or name.startswith("keras.applications.")
+
+
 _KERAS_BASE_NAMES = frozenset({"Layer", "Model", "Sequential", "Functional", "RNN", "Wrapper"})
 
 # tf.* namespaces whose calls do not return tensors (layers, datasets, config, ...).

@@ -9,7 +9,8 @@ A module's facts are a small JSON-ready dict, cached on disk by the module's con
          "line": n, "params": [...], "kwonly": [...], "kwargs": bool,
          "cand": [parameters that may hold tensors: not self, no literal default, no int/str annotation],
          "root": "@tf.function" or "", "eager": bool (a tf.py_function callback),
-         "calls": [[callee, line, [[position or keyword, evidence], ...]]]}},
+         "calls": [[callee, line, [[position or keyword, evidence], ...]]],
+         "model": the Keras model factory every return calls (module functions only, absent if none)}},
      "wraps": [[qualified name, "a tf.function-wrapped function" | "a tf.data callback", line]]}
 
 Evidence is the list of reasons an argument may be a tensor: "T" (a tf.* op, a layer call) or "P:<param>"
@@ -28,7 +29,7 @@ from __future__ import annotations
 import ast
 import warnings
 
-from tflint_notes.analysis.names import canonical, is_keras_base, is_tf_function, tf_call_returns_tensor
+from tflint_notes.analysis.names import canonical, is_keras_base, is_model_factory, is_tf_function, tf_call_returns_tensor
 from tflint_notes.screen import FileFacts
 
 _EAGER_WRAPPERS = frozenset({
@@ -249,7 +250,42 @@ class _Collector:
                 if keyword.arg is not None:
                     passed.append([keyword.arg, evidence.of(keyword.value)])
             facts["calls"].append([callee, call.lineno, passed])
+        if not method:
+            factory = self.returned_model(node)
+            if factory is not None:
+                facts["model"] = factory
         self.functions[key] = facts
+
+    def returned_model(self, node) -> str | None:
+        """The Keras model factory (`tensorflow.keras.Sequential`) whose result every `return` of the function
+        gives back, directly or through a local name bound only to such calls; None otherwise."""
+        returns, bound = [], {}
+        for child in _own_nodes(node):
+            if isinstance(child, ast.Return):
+                returns.append(child.value)
+            elif isinstance(child, ast.Assign):
+                for target in child.targets:
+                    for name in _target_names(target):
+                        bound.setdefault(name, []).append(child.value if isinstance(target, ast.Name) else None)
+            elif isinstance(child, (ast.AugAssign, ast.AnnAssign, ast.For, ast.With, ast.NamedExpr)):
+                targets = [child.target] if not isinstance(child, ast.With) else [
+                    item.optional_vars for item in child.items if item.optional_vars is not None]
+                for target in targets:
+                    for name in _target_names(target):
+                        bound.setdefault(name, []).append(None)
+        if not returns:
+            return None
+        factory = None
+        for value in returns:
+            values = bound.get(value.id, [None]) if isinstance(value, ast.Name) else [value]
+            for item in values:
+                if not isinstance(item, ast.Call):
+                    return None
+                qual = self.resolve(item.func)
+                if not is_model_factory(qual):
+                    return None
+                factory = factory or qual
+        return factory
 
     def find_wraps(self, facts: FileFacts) -> None:
         """`tf.function(f)` and `<dataset>.map(f)` anywhere in the module, with `f` a name it can resolve; and
@@ -346,6 +382,17 @@ class _Evidence:
         if isinstance(node, ast.Attribute) and node.attr == "T":
             return self.of(node.value)
         return None
+
+
+def _own_nodes(function):
+    """The nodes of a function's body, not those of functions, lambdas and classes defined inside it."""
+    todo = list(function.body)
+    while todo:
+        node = todo.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                todo.append(child)
 
 
 def _merge(evidences) -> list | None:

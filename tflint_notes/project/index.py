@@ -36,7 +36,7 @@ from tflint_notes.project.view import NO_VIEW, Entry, ModuleView
 
 __all__ = ["ProjectIndex", "ModuleView", "NO_VIEW", "Entry", "module_files"]
 
-_FORMAT = 3
+_FORMAT = 4
 _MISSING = object()
 _CLAIMED = object()
 _PYTHON = sys.version.encode()  # the marshal format of cached facts
@@ -239,21 +239,31 @@ class ProjectIndex:
         if facts is None:
             return NO_VIEW
         entries = tuple(sorted(self.entries().get(module, {}).items()))
-        keras, keywords, methods = [], [], []
+        keras, keywords, methods, models = [], [], [], []
         for qualname in facts["refs"]:
             if is_keras_base(qualname):
                 continue  # Keras by its name already (`keras.src.layers.Dense` inside keras): nothing to add
             base = self.keras_base(qualname)
             if base is None:
+                factory = self.model_factory(qualname)
+                if factory is not None:
+                    models.append((qualname, factory))
                 continue
             keras.append((qualname, base))
             for method in ("__init__", "call"):
                 keywords.append((qualname, method, self.keywords(qualname, method)))
             methods.append((qualname, self.project_methods(qualname)))
-        if not entries and not keras:
+        if not entries and not keras and not models:
             return NO_VIEW  # says nothing: the module is analysed exactly as alone
         package = module if facts["package"] else module.rpartition(".")[0]
-        return ModuleView(module, package, entries, tuple(keras), tuple(keywords), tuple(methods))
+        return ModuleView(module, package, entries, tuple(keras), tuple(keywords), tuple(methods), tuple(models))
+
+    def model_factory(self, qualname: str) -> str | None:
+        """The Keras model factory a project function returns the result of, None if not one."""
+        where = self.lookup(qualname)
+        if where is None or where[0] != "function":
+            return None
+        return self.facts(where[1])["functions"].get(where[2], {}).get("model")
 
     # -- names --
 
@@ -498,15 +508,16 @@ def _slim(facts: dict | None) -> None:
 def _view_to(view: ModuleView) -> list:
     return [view.module, view.package, [[n, e.reason, sorted(e.tensor_params)] for n, e in view.entries],
             [list(k) for k in view.keras], [[q, m, sorted(k) if k is not None else None] for q, m, k in view.keywords],
-            [[q, sorted(m) if m is not None else None] for q, m in view.methods]]
+            [[q, sorted(m) if m is not None else None] for q, m in view.methods], [list(m) for m in view.models]]
 
 
 def _view_from(item: list) -> ModuleView:
-    module, package, entries, keras, keywords, methods = item
+    module, package, entries, keras, keywords, methods, models = item
     return ModuleView(module, package, tuple((n, Entry(r, frozenset(p))) for n, r, p in entries),
                       tuple((q, b) for q, b in keras),
                       tuple((q, m, frozenset(k) if k is not None else None) for q, m, k in keywords),
-                      tuple((q, frozenset(m) if m is not None else None) for q, m in methods))
+                      tuple((q, frozenset(m) if m is not None else None) for q, m in methods),
+                      tuple((q, f) for q, f in models))
 
 
 def _describe(name: str, root_reason: str | None) -> str:

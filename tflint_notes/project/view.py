@@ -28,6 +28,7 @@ class ModuleView:
     keras: tuple = ()  # ((project class qualname, its Keras base qualname), ...)
     keywords: tuple = ()  # ((class qualname, method, accepted keywords or None), ...)
     methods: tuple = ()  # ((class qualname, method names its project classes define), ...)
+    models: tuple = ()  # ((project function qualname, the Keras model factory every return of it calls), ...)
     _maps: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
 
     def _map(self, name: str) -> dict:
@@ -37,6 +38,8 @@ class ModuleView:
                 found = dict(self.entries)
             elif name == "keras":
                 found = dict(self.keras)
+            elif name == "models":
+                found = dict(self.models)
             elif name == "keywords":
                 found = {(q, m): k for q, m, k in self.keywords}
             else:
@@ -47,7 +50,7 @@ class ModuleView:
     @property
     def trivial(self) -> bool:
         """Nothing here changes what the module's own analysis concludes."""
-        return not self.entries and not self.keras
+        return not self.entries and not self.keras and not self.models
 
     def entry(self, name: str) -> Entry | None:
         return self._map("entries").get(name)
@@ -64,10 +67,15 @@ class ModuleView:
         """Method names the project classes in a Keras class's bases define (None: not a class we know)."""
         return self._map("methods").get(qualname)
 
+    def model_factory(self, qualname: str) -> str | None:
+        """For a function of another project module that returns a Keras model, the factory it calls
+        (`tensorflow.keras.Sequential`): its flavour is the model's."""
+        return self._map("models").get(qualname)
+
     def fingerprint(self) -> str:
         if self.trivial:
             return ""
-        text = repr((self.module, self.entries, self.keras, self.keywords, self.methods))
+        text = repr((self.module, self.entries, self.keras, self.keywords, self.methods, self.models))
         return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
