@@ -192,6 +192,15 @@ def test_write_then_a_second_migrate_changes_nothing(project):
     assert report["files"][-1]["could_not_decide"][0]["line"] == 17  # model.save(os.path.join(out_dir, "model"))
 
 
+def test_other_rules_fix_only_the_lines_the_migration_changed(tmp_path):
+    (tmp_path / "step.py").write_text("import numpy as np\nimport tensorflow as tf\n\n\n@tf.function\ndef step(x):\n"
+                                      "    y = tf.log(np.exp(x))\n    return y + np.square(x)\n")
+    done = _run(tmp_path, "--isolated", "--route", "keras3", "--write", "--report", "-", "--output-format", "json", ".")
+    assert (tmp_path / "step.py").read_text().endswith("    y = tf.math.log(tf.exp(x))\n    return y + np.square(x)\n")
+    changes = json.loads(done.stdout)["files"][0]["changes"]
+    assert [(c["line"], c["rule"]) for c in changes] == [(7, "TFN601"), (7, "TFN101")]
+
+
 def test_auto_compares_both_routes_and_says_why(project):
     done = _run(project, "--report", "-", "--output-format", "json", ".")
     report = json.loads(done.stdout)

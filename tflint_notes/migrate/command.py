@@ -9,6 +9,7 @@ done and what is left.
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import difflib
 import os
@@ -124,8 +125,11 @@ def _migrate(route: str, to_text: str, to: tuple[int, int], files: list[str], se
     progress.done()
     keep_tf_keras = route == "keras3" and any(_imports_tf_keras(path, m) for path, m in zip(files, migration.files))
     policy = Policy(route, to, keep_tf_keras)
-    for root in sorted({r for r in (store_for(cache_dir).for_path(path).root for path in files) if r}):
+    projects = {p.root: p for p in (store_for(cache_dir).for_path(path) for path in files) if p.root}
+    for root in sorted(projects):
         migration.dependencies.append(plan(root, policy))
+        shown = _display(os.path.relpath(root)) if not os.path.relpath(root).startswith("..") else root
+        migration.sources.append((shown, projects[root].target.describe()))
     for dependencies in migration.dependencies:
         migration.errors.extend(p for p in dependencies.problems if "not edited" in p and "edit by hand" not in p)
     return migration
@@ -236,7 +240,12 @@ def _report(args, chosen: Migration, why: str, alternative) -> int | None:
     writer(chosen, why, args.write, alternative, buffer)
     data = buffer.getvalue().encode("utf-8")
     try:
-        old = open(target, "rb").read() if os.path.exists(target) else None
+        if os.path.exists(target) and not os.path.isfile(target):  # /dev/null, a named pipe
+            with open(target, "wb") as handle:
+                handle.write(data)
+            return None
+        with open(target, "rb") if os.path.exists(target) else _nothing() as handle:
+            old = handle.read() if handle is not None else None
         if old is None:
             with open(target, "xb") as handle:
                 handle.write(data)
@@ -246,6 +255,11 @@ def _report(args, chosen: Migration, why: str, alternative) -> int | None:
         print(f"tflint-notes: error: cannot write the report {target}: {exc}", file=sys.stderr)
         return EXIT_ERROR
     return None
+
+
+@contextlib.contextmanager
+def _nothing():
+    yield None
 
 
 def _summary(migration: Migration, written: bool, out) -> None:

@@ -28,6 +28,7 @@ class Migration:
     dependencies: list[DependencyPlan] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # "path: why" for files that could not be handled
     scanned: int = 0
+    sources: list[tuple[str, str]] = field(default_factory=list)  # (project root, what it declared before)
 
     @property
     def person_items(self) -> int:
@@ -66,6 +67,7 @@ def as_dict(chosen: Migration, why: str, written: bool, alternative: Migration |
         "to": chosen.to,
         "route": chosen.route,
         "why": why,
+        "from": [{"root": root, "declared": declared} for root, declared in chosen.sources],
         "written": written,
         "left_for_a_person_by_route": routes,
         "totals": chosen.totals(),
@@ -118,6 +120,8 @@ def write_markdown(chosen: Migration, why: str, written: bool, alternative: Migr
     w(f"# Migration to TensorFlow {chosen.to}\n\n")
     w(f"**Route:** {ROUTE_TEXT[chosen.route].format(to=chosen.to)}.  \n")
     w(f"**Why this route:** {why}  \n")
+    for source in data["from"]:
+        w(f"**From:** `{source['root']}` declared {source['declared']}.  \n")
     w("**Status:** " + ("the changes below were written." if written else
                         "dry run: nothing was written (`tflint-notes migrate --write` applies it).") + "\n\n")
     w("Lines are those of the migrated files (cells and lines for notebooks).\n\n")
