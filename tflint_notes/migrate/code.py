@@ -21,7 +21,6 @@ from tflint_notes.source import line_starts
 
 LEGACY_SWITCH = "TF_USE_LEGACY_KERAS"
 _IMPORTS_TF = re.compile(r"^[ \t]*(?:import|from)[ \t]+(?:tensorflow|keras|tf_keras)\b", re.MULTILINE)
-_MAIN_GUARD = re.compile(r"^if[ \t]+__name__[ \t]*==[ \t]*['\"]__main__['\"]", re.MULTILINE)
 _SAVE_SUFFIXES = (".keras", ".h5", ".hdf5")
 
 
@@ -68,10 +67,6 @@ class FileMigration:
 
 def imports_tensorflow(text: str) -> bool:
     return _IMPORTS_TF.search(text) is not None
-
-
-def runs_as_script(text: str) -> bool:
-    return _MAIN_GUARD.search(text) is not None
 
 
 # --- the worker's step ------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import sys
 from tflint_notes.cli import (
     EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, Job, _cache_dir, _display, _jobs, _outcomes, _Progress, _settings, discover)
 from tflint_notes.config import ConfigError, validate_selectors
-from tflint_notes.migrate.code import FileMigration, RouteOptions, imports_tensorflow, migrate_document, runs_as_script
+from tflint_notes.migrate.code import FileMigration, RouteOptions, imports_tensorflow, migrate_document
 from tflint_notes.migrate.dependencies import DependencyPlan, Policy, plan
 from tflint_notes.migrate.report import Migration, write_json, write_markdown
 from tflint_notes.output import FileResult
@@ -148,8 +148,8 @@ def _imports_tf_keras(path: str, migration: FileMigration) -> bool:
 
 def legacy_switch_paths(files: list[str]) -> frozenset:
     """Where TF_USE_LEGACY_KERAS=1 takes effect: the `__init__.py` of each top-level package with a module
-    that imports TensorFlow/Keras (it runs before any of its modules), and each script, `__main__` module or
-    notebook that imports them (it may run first)."""
+    that imports TensorFlow/Keras (it runs before any of its modules, `python -m pkg.tool` included), and each
+    module outside a package, or notebook, that imports them (it may run first)."""
     listed = {os.path.normcase(os.path.abspath(f)) for f in files}
     out = set()
     for path in files:
@@ -165,7 +165,7 @@ def legacy_switch_paths(files: list[str]) -> frozenset:
         top = _top_package_init(path)
         if top is not None and top in listed:
             out.add(top)
-        if notebook or top is None or top not in listed or runs_as_script(text):
+        if notebook or top is None or top not in listed:
             out.add(me)
     return frozenset(out)
 
