@@ -226,6 +226,24 @@ def test_bad_input_is_reported_per_file_and_the_rest_is_migrated(project):
     assert b"keras.layers.Rescaling" in (project / "flowers" / "model.py").read_bytes()
 
 
+def test_a_notebook_whose_layout_cannot_be_reproduced_is_left_untouched(project):
+    notebook = project / "explore.ipynb"
+    data = json.loads(notebook.read_text())
+    data["cells"][3]["source"] = ["y = 1\n", *data["cells"][3]["source"]]
+    text = json.dumps(data, indent=1, sort_keys=True).replace('": ', '":  ')  # not a json.dumps layout
+    lines = data["cells"][3]["source"]  # the cell migrate changes: its list packed irregularly
+    packed = "[" + json.dumps(lines[0]) + ", " + json.dumps(lines[1]) + ",\n" + json.dumps(lines[2]) + "]"
+    start = text.rindex('"source":  ', 0, text.index("random_uniform")) + len('"source":  ')
+    end = text.index("]", start) + 1
+    odd = text[:start] + packed + text[end:]
+    assert json.loads(odd)["cells"] == data["cells"]
+    notebook.write_text(odd)
+    done = _run(project, "--route", "keras3", "--write", "-q", ".")
+    assert done.returncode == 2 and "explore.ipynb" in done.stderr and "not rewritten" in done.stderr
+    assert notebook.read_text() == odd
+    assert b"tf.math.log" in (project / "flowers" / "data.py").read_bytes()
+
+
 @pytest.mark.parametrize("args, message", [
     (["nothing-here"], "no such file or directory"),
     (["--to", "2.12", "."], "--to: expected a TensorFlow release from 2.16"),
