@@ -117,6 +117,21 @@ def test_setup_cfg_lines_are_edited_and_setup_py_is_reported(tmp_path):
     assert any("tensorflow-addons" in m and "end of life" in m for m in messages)
 
 
+def test_pipfile_and_conda_environment_are_reported_not_edited(tmp_path):
+    files = {"Pipfile": '[packages]\ntensorflow = "==2.10.0"\n',
+             "environment.yml": "name: x\ndependencies:\n  - python=3.10\n  - pip:\n    - tensorflow<2.12\n"}
+    result = _plan(tmp_path, files, route="tf_keras")
+    assert not result.new_bytes
+    assert sorted(result.items) == [
+        ("Pipfile:2", "Pipfile is not edited: add `tf-keras==2.21.*` beside `tensorflow==2.10.0` (the tf_keras route)"),
+        ("Pipfile:2", "Pipfile is not edited: change `tensorflow==2.10.0` to `tensorflow==2.21.*` (allowed only "
+                      "TensorFlow below 2.21)"),
+        ("environment.yml:5", "environment.yml is not edited: add `tf-keras==2.21.*` beside `tensorflow<2.12` (the "
+                              "tf_keras route)"),
+        ("environment.yml:5", "environment.yml is not edited: change `tensorflow<2.12` to `tensorflow==2.21.*` "
+                              "(allowed only TensorFlow below 2.21)")]
+
+
 def test_invalid_toml_is_a_problem_not_a_crash(tmp_path):
     result = _plan(tmp_path, {"pyproject.toml": "[project\ndependencies = ['tensorflow==2.10']\n",
                               "requirements.txt": "tensorflow==2.10\n"})

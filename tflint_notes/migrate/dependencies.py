@@ -9,8 +9,8 @@
 - `tensorflow-estimator` and `tensorflow-addons` pins: a person decides (no release works with Keras 3).
 
 Edited: `requirements*.txt`/`constraints*.txt` (and `requirements/*.txt`) line by line, `pyproject.toml` with
-tomlkit (comments and layout kept), `setup.cfg` line by line.  `setup.py` is code: what to change is
-reported, not edited.
+tomlkit (comments and layout kept), `setup.cfg` line by line.  `setup.py` is code, and `Pipfile` / conda
+`environment*.yml` are not edited yet: what to change in them is reported.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from tflint_notes.project import declared as _declared
-from tflint_notes.project.declared import REQUIREMENT_FILE, Reading, poetry_specifier
+from tflint_notes.project.declared import ENVIRONMENT_FILE, REQUIREMENT_FILE, Reading, poetry_specifier
 from tflint_notes.project.layout import listdir
 from tflint_notes.project.target import KERAS3_FROM, LEGACY_KERAS_DISTRIBUTIONS, TF_DISTRIBUTIONS, allowed_releases, \
     releases
@@ -115,7 +115,12 @@ def plan(root: str, policy: Policy) -> DependencyPlan:
             _edit(out, path, policy, editor)
     setup_py = os.path.join(root, "setup.py")
     if os.path.isfile(setup_py):
-        _setup_py(out, setup_py, policy)
+        _report_only(out, setup_py, policy, _declared.read_setup_py)
+    for name in names:
+        if name == "Pipfile":
+            _report_only(out, os.path.join(root, name), policy, _declared.read_pipfile)
+        elif ENVIRONMENT_FILE.match(name):
+            _report_only(out, os.path.join(root, name), policy, _declared.read_environment_yml)
     return out
 
 
@@ -422,11 +427,13 @@ def _setup_cfg(text: str, shown: str, policy: Policy, out: DependencyPlan) -> st
     return "".join(result)
 
 
-# --- setup.py: reported ----------------------------------------------------------------------------------
+# --- setup.py, Pipfile, environment.yml: reported -----------------------------------------------------
 
-def _setup_py(out: DependencyPlan, path: str, policy: Policy) -> None:
+def _report_only(out: DependencyPlan, path: str, policy: Policy, reader) -> None:
+    """setup.py is code; Pipfile and conda's environment.yml are not edited yet: say what to change."""
     reading = Reading()
-    _declared.read_setup_py(reading, path, out.root)
+    reader(reading, path, out.root)
+    shown = _relative(path, out.root)
     out.problems.extend(f"{p} (edit by hand)" for p in reading.problems)
     names = {d.name for d in reading.declared}
     for req in reading.declared:
@@ -434,14 +441,14 @@ def _setup_py(out: DependencyPlan, path: str, policy: Policy) -> None:
             out.items.append((req.where, f"`{req.text}`: {NEEDS_A_PERSON[req.name]}"))
             continue
         if policy.removes(req.name, req.group):
-            out.items.append((req.where, f"setup.py is not edited: remove `{req.text}` (the migrated code no "
+            out.items.append((req.where, f"{shown} is not edited: remove `{req.text}` (the migrated code no "
                                          f"longer imports tf_keras)"))
             continue
         specifier, why = policy.new_specifier(req.name, req.specifier)
         if specifier is not None:
-            out.items.append((req.where, f"setup.py is not edited: change `{req.text}` to "
+            out.items.append((req.where, f"{shown} is not edited: change `{req.text}` to "
                                          f"`{_with_specifier(req.text, specifier)}` ({why})"))
         if req.name in TF_DISTRIBUTIONS and policy.adds_tf_keras() and not names & LEGACY_KERAS_DISTRIBUTIONS:
-            out.items.append((req.where, f"setup.py is not edited: add `{_tf_keras_line(policy)}` beside "
+            out.items.append((req.where, f"{shown} is not edited: add `{_tf_keras_line(policy)}` beside "
                                          f"`{req.text}` (the tf_keras route)"))
             names |= {"tf-keras"}
