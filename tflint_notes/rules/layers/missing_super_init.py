@@ -88,7 +88,8 @@ class MissingSuperInit(_LayerRule):
     The Keras base class sets up the layer's name, dtype policy and weight tracking in its own
     `__init__`. Without it the layer fails as soon as it is used: Keras 3 raises
     `RuntimeError: ... you forgot to call super().__init__() as the first statement`, tf_keras raises
-    `RuntimeError: You must call super().__init__() in the layer constructor.`
+    `RuntimeError: You must call super().__init__() in the layer constructor.` when the layer is called or
+    built; tf_keras's `serialize` fails earlier with `AttributeError: ... has no attribute '_name'`.
 
     ## Example
     ```python
@@ -174,8 +175,12 @@ class MissingSuperInit(_LayerRule):
             out.append(Edit(at, at, f"{indent}super().__init__(**{kw}){loc.newline}"))
             return out
 
-        message = (f"{cls.name}.__init__ never calls super().__init__(): the layer fails with RuntimeError when "
-                   f"used; call super().__init__(**{kw}) first")
+        # measured under TF 2.21: calling or building raises RuntimeError in both flavours; serializing does in
+        # Keras 3, while tf_keras's serialize raises AttributeError (`_name` is missing)
+        call = f"super().__init__(**{kw}) first" if _var_keyword(node) is not None else (
+            "super().__init__() first (the fix also accepts **kwargs and passes them on)")
+        message = (f"{cls.name}.__init__ never calls super().__init__(): the layer raises when it is called, built "
+                   f"or serialized (RuntimeError; AttributeError from tf_keras's serialize); call {call}")
         fix = None
         if withheld is None:
             fix = PendingFix([], safe=True, description="call super().__init__ first", build_edits=edits)
