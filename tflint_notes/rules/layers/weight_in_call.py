@@ -122,9 +122,14 @@ class WeightInCall(_LayerRule):
             return  # legacy Keras creates a guarded weight once, on the first call; Keras 3 refuses it
         movable, fix = self._plan(method, cls)
         what = "self.add_weight()" if is_add_weight else f"{self.ctx.module.code_for_node(func)}()"
-        self.report(node, f"{what} in {cls.name}.call creates state on every call (Keras 3: 'cannot add "
-                          f"new elements of state'; tf_keras: a new untrained weight each call); create it in "
-                          f"build(self, input_shape)", fix=fix if node in movable else None)
+        if any(self._guards):  # created once, but after Keras 3 built the layer (fixtures/TFN201/lazy_guard_keras3)
+            message = (f"{what} in {cls.name}.call creates state after the layer is built (Keras 3: ValueError "
+                       f"'cannot add new elements of state' on the first call, guard or not); create it in "
+                       f"build(self, input_shape)")
+        else:
+            message = (f"{what} in {cls.name}.call creates state on every call (Keras 3: 'cannot add new elements "
+                       f"of state'; tf_keras: a new untrained weight each call); create it in build(self, input_shape)")
+        self.report(node, message, fix=fix if node in movable else None)
 
     def _plan(self, method: FunctionInfo, cls: ClassInfo):
         key = method.node
