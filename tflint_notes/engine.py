@@ -657,9 +657,17 @@ class FixOutcome:
     remaining: list[Diagnostic] = field(default_factory=list)
     withheld_unsafe: int = 0
     internal_errors: list = field(default_factory=list)
-    # per applied fix, in order: (diagnostic, its lines before, after, text it adds elsewhere) in the text of the
-    # round that applied it (a report shows "line 7: before -> after")
-    changes: list[tuple[Diagnostic, str, str, tuple[str, ...]]] = field(default_factory=list)
+    # (the text of a round, the fixes applied to it): kept by reference, read only by `changes()`
+    rounds: list[tuple[str, list[Diagnostic]]] = field(default_factory=list)
+
+    def changes(self) -> list[tuple[Diagnostic, str, str, tuple[str, ...]]]:
+        """Per applied fix, in order: (diagnostic, its lines before, after, text it adds elsewhere) in the text
+        of the round that applied it (`migrate`'s report: "line 7: before -> after")."""
+        out = []
+        for text, applied in self.rounds:
+            starts = line_starts(text)
+            out.extend(_line_change(text, starts, diag) for diag in applied)
+        return out
 
     def _note(self, result: "LintResult") -> "LintResult":
         for error in result.internal_errors:
@@ -735,7 +743,7 @@ def fix_text(linter: Linter, text: str, *, unsafe: bool = False, check=None, pro
         if new_text == outcome.text:
             break
         outcome.applied.extend(fixable[i] for i in applied)
-        outcome.changes.extend(_line_change(outcome.text, fixable[i]) for i in applied)
+        outcome.rounds.append((outcome.text, [fixable[i] for i in applied]))
         outcome.text = new_text
         last = None
     final = (last if last is not None else outcome._note(linter.lint(outcome.text, project=project,
@@ -745,11 +753,10 @@ def fix_text(linter: Linter, text: str, *, unsafe: bool = False, check=None, pro
     return outcome
 
 
-def _line_change(text: str, diag: Diagnostic) -> tuple[Diagnostic, str, str, tuple[str, ...]]:
+def _line_change(text: str, starts: list[int], diag: Diagnostic) -> tuple[Diagnostic, str, str, tuple[str, ...]]:
     """(diagnostic, the lines its fix rewrites before, after, what it adds elsewhere: an import) for a fix
     applied alone to `text`."""
     assert diag.fix is not None
-    starts = line_starts(text)
     low = starts[min(diag.line, len(starts)) - 1]
     high = starts[diag.end_line] if diag.end_line < len(starts) else len(text)
     here = [e for e in diag.fix.edits if low <= e.start <= high] or list(diag.fix.edits)

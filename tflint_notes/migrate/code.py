@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import difflib
 import functools
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -91,16 +92,16 @@ def migrate_document(job, linter, path, document, outcome, project, view, keep_f
     fixed = fix_text(linter, text, unsafe=True, check=check, project=project, view=view, after_first_lint=keep_facts)
     internal = list(fixed.internal_errors)
     changes += [Change(diag.line, None, diag.code, before, after, added)
-                for diag, before, after, added in fixed.changes]
+                for diag, before, after, added in fixed.changes()]
     text, remaining = fixed.text, fixed.remaining
     if options.other_codes and text != original:
         changed = _changed_lines(original, text)
-        tidy = fix_text(_other_linter(options, job), text, unsafe=False, check=check, project=project, view=view,
+        tidy = fix_text(_other_linter(options.other_codes, options.cache_dir, options.to), text, unsafe=False, check=check, project=project, view=view,
                         accept=lambda d: d.line in changed)
         internal += tidy.internal_errors
         if tidy.text != text:
             changes += [Change(diag.line, None, diag.code, before, after, added)
-                        for diag, before, after, added in tidy.changes]
+                        for diag, before, after, added in tidy.changes()]
             text = tidy.text
             remaining = linter.lint(text, project=project, view=view).diagnostics
     items += [Item(d.line, None, d.code, d.message) for d in remaining]
@@ -118,8 +119,6 @@ def migrate_document(job, linter, path, document, outcome, project, view, keep_f
 
 
 def _normal(path: str) -> str:
-    import os
-
     return os.path.normcase(os.path.abspath(path))
 
 
@@ -134,12 +133,9 @@ def _changed_lines(old: str, new: str) -> set[int]:
 
 
 @functools.lru_cache(maxsize=4)
-def _other_linter_for(codes: tuple, cache_dir, to: str) -> Linter:
+def _other_linter(codes: tuple, cache_dir, to: str) -> Linter:
+    """The linter of the other selected rules (keras3 route), once per worker process."""
     return Linter(codes, cache_dir=cache_dir, keras="keras3", target_tensorflow=to, settings_source="migrate")
-
-
-def _other_linter(options: RouteOptions, job) -> Linter:
-    return _other_linter_for(options.other_codes, options.cache_dir, options.to)
 
 
 def _place_in_cells(migration: FileMigration, path: str, document) -> None:

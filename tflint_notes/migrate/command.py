@@ -9,7 +9,6 @@ done and what is left.
 from __future__ import annotations
 
 import collections
-import contextlib
 import dataclasses
 import difflib
 import os
@@ -20,7 +19,7 @@ from tflint_notes.cli import (
     EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, Job, _cache_dir, _display, _jobs, _outcomes, _Progress, _settings, discover)
 from tflint_notes.config import ConfigError, validate_selectors
 from tflint_notes.migrate.code import FileMigration, RouteOptions, imports_tensorflow, migrate_document
-from tflint_notes.migrate.dependencies import DependencyPlan, Policy, plan
+from tflint_notes.migrate.dependencies import Policy, plan
 from tflint_notes.migrate.report import Migration, write_json, write_markdown
 from tflint_notes.output import FileResult
 from tflint_notes.project import store_for
@@ -244,8 +243,10 @@ def _report(args, chosen: Migration, why: str, alternative) -> int | None:
             with open(target, "wb") as handle:
                 handle.write(data)
             return None
-        with open(target, "rb") if os.path.exists(target) else _nothing() as handle:
-            old = handle.read() if handle is not None else None
+        old = None
+        if os.path.exists(target):
+            with open(target, "rb") as handle:
+                old = handle.read()
         if old is None:
             with open(target, "xb") as handle:
                 handle.write(data)
@@ -255,11 +256,6 @@ def _report(args, chosen: Migration, why: str, alternative) -> int | None:
         print(f"tflint-notes: error: cannot write the report {target}: {exc}", file=sys.stderr)
         return EXIT_ERROR
     return None
-
-
-@contextlib.contextmanager
-def _nothing():
-    yield None
 
 
 def _summary(migration: Migration, written: bool, out) -> None:

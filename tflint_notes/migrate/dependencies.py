@@ -91,7 +91,7 @@ class Policy:
             return ">=3", f"TensorFlow {self.to[0]}.{self.to[1]} requires Keras 3 (a Keras 2 pin cannot be installed with it)"
         return None, ""
 
-    def removes(self, name: str, group: str) -> bool:
+    def removes(self, name: str) -> bool:
         return self.route == "keras3" and name in LEGACY_KERAS_DISTRIBUTIONS and not self.keep_tf_keras
 
     def adds_tf_keras(self) -> bool:
@@ -179,8 +179,11 @@ def _requirement(text: str) -> Requirement | None:
     return None if req.url else req
 
 
-def _consider(text: str, where: str, policy: Policy, out: DependencyPlan, group: str = "") -> str | None:
-    """The new text of one requirement string; "" to remove it; None to keep it."""
+REMOVED = ("", "the migrated code no longer imports tf_keras")
+
+
+def _consider(text: str, where: str, policy: Policy, out: DependencyPlan) -> tuple[str, str] | None:
+    """(the requirement's new text, why) — REMOVED to drop it — or None to keep it."""
     req = _requirement(text.split(" #")[0].strip())
     if req is None:
         return None
@@ -188,17 +191,12 @@ def _consider(text: str, where: str, policy: Policy, out: DependencyPlan, group:
     if name in NEEDS_A_PERSON:
         out.items.append((where, f"`{text.strip()}`: {NEEDS_A_PERSON[name]}"))
         return None
-    if policy.removes(name, group):
-        return ""
+    if policy.removes(name):
+        return REMOVED
     specifier, why = policy.new_specifier(name, str(req.specifier))
     if specifier is None:
         return None
-    return _with_specifier(text, specifier) + "\0" + why
-
-
-def _split(result: str) -> tuple[str, str]:
-    text, _, why = result.partition("\0")
-    return text, why
+    return _with_specifier(text, specifier), why
 
 
 def _tf_keras_line(policy: Policy) -> str:
@@ -235,10 +233,10 @@ def _requirements_txt(text: str, shown: str, policy: Policy, out: DependencyPlan
         req = _requirement(stripped)
         if new is None:
             result.append(line)
-        elif new == "":
-            out.changes.append(DependencyChange(shown, number, body, "", "the migrated code no longer imports tf_keras"))
+        elif new == REMOVED:
+            out.changes.append(DependencyChange(shown, number, body, *REMOVED))
         else:
-            new_text, why = _split(new)
+            new_text, why = new
             result.append(new_text + ending)
             out.changes.append(DependencyChange(shown, number, body, new_text, why))
         if (req is not None and canonicalize_name(req.name) in TF_DISTRIBUTIONS and policy.adds_tf_keras()
@@ -266,28 +264,25 @@ def _pyproject(text: str, shown: str, policy: Policy, out: DependencyPlan) -> st
     except TOMLKitError as exc:
         raise _Unreadable(f"invalid TOML ({exc})") from exc
     project = document.get("project")
+    lists = []
     if isinstance(project, dict):
-        if isinstance(project.get("dependencies"), list):
-            _toml_list(project["dependencies"], text, shown, policy, out, "")
+        lists.append(project.get("dependencies"))
         optional = project.get("optional-dependencies")
-        if isinstance(optional, dict):
-            for group, values in optional.items():
-                if isinstance(values, list):
-                    _toml_list(values, text, shown, policy, out, str(group))
+        lists += list(optional.values()) if isinstance(optional, dict) else []
     groups = document.get("dependency-groups")
-    if isinstance(groups, dict):
-        for group, values in groups.items():
-            if isinstance(values, list):
-                _toml_list(values, text, shown, policy, out, str(group))
+    lists += list(groups.values()) if isinstance(groups, dict) else []
+    for values in lists:
+        if isinstance(values, list):
+            _toml_list(values, text, shown, policy, out)
     tool = document.get("tool")
     poetry = tool.get("poetry") if isinstance(tool, dict) else None
     if isinstance(poetry, dict):
-        tables = [("", poetry.get("dependencies"))]
+        tables = [poetry.get("dependencies")]
         if isinstance(poetry.get("group"), dict):
-            tables += [(str(g), t.get("dependencies")) for g, t in poetry["group"].items() if isinstance(t, dict)]
-        for group, table in tables:
+            tables += [t.get("dependencies") for t in poetry["group"].values() if isinstance(t, dict)]
+        for table in tables:
             if isinstance(table, dict):
-                _poetry_table(table, text, shown, policy, out, group)
+                _poetry_table(table, text, shown, policy, out)
     return tomlkit.dumps(document)
 
 
@@ -296,9 +291,9 @@ def _line_of(text: str, needle: str) -> int:
     return text.count("\n", 0, index) + 1 if index >= 0 else 1
 
 
-def _toml_list(values, text: str, shown: str, policy: Policy, out: DependencyPlan, group: str) -> None:
-    has_tf_keras = any(isinstance(v, str) and (_requirement(v) is not None) and canonicalize_name(
-        _requirement(v).name) in LEGACY_KERAS_DISTRIBUTIONS for v in values)
+def _toml_list(values, text: str, shown: str, policy: Policy, out: DependencyPlan) -> None:
+    requirements = [_requirement(str(v)) if isinstance(v, str) else None for v in values]
+    has_tf_keras = any(r is not None and canonicalize_name(r.name) in LEGACY_KERAS_DISTRIBUTIONS for r in requirements)
     index = 0
     while index < len(values):
         value = values[index]
@@ -307,14 +302,14 @@ def _toml_list(values, text: str, shown: str, policy: Policy, out: DependencyPla
             continue
         value = str(value)
         line = _line_of(text, value)
-        new = _consider(value, f"{shown}:{line}", policy, out, group)
+        new = _consider(value, f"{shown}:{line}", policy, out)
         req = _requirement(value)
-        if new == "":
+        if new == REMOVED:
             values.pop(index)
-            out.changes.append(DependencyChange(shown, line, value, "", "the migrated code no longer imports tf_keras"))
+            out.changes.append(DependencyChange(shown, line, value, *REMOVED))
             continue
         if new is not None:
-            new_text, why = _split(new)
+            new_text, why = new
             values[index] = new_text
             out.changes.append(DependencyChange(shown, line, value, new_text, why))
         if (req is not None and canonicalize_name(req.name) in TF_DISTRIBUTIONS and policy.adds_tf_keras()
@@ -328,7 +323,7 @@ def _toml_list(values, text: str, shown: str, policy: Policy, out: DependencyPla
         index += 1
 
 
-def _poetry_table(table, text: str, shown: str, policy: Policy, out: DependencyPlan, group: str) -> None:
+def _poetry_table(table, text: str, shown: str, policy: Policy, out: DependencyPlan) -> None:
     keys = list(table.keys())
     has_tf_keras = any(canonicalize_name(k) in LEGACY_KERAS_DISTRIBUTIONS for k in keys)
     for key in keys:
@@ -346,10 +341,9 @@ def _poetry_table(table, text: str, shown: str, policy: Policy, out: DependencyP
         if name in NEEDS_A_PERSON:
             out.items.append((f"{shown}:{line}", f"`{key} = {spec_text!r}`: {NEEDS_A_PERSON[name]}"))
             continue
-        if policy.removes(name, group):
+        if policy.removes(name):
             del table[key]
-            out.changes.append(DependencyChange(shown, line, f"{key} = {spec_text!r}", "",
-                                                "the migrated code no longer imports tf_keras"))
+            out.changes.append(DependencyChange(shown, line, f"{key} = {spec_text!r}", *REMOVED))
             continue
         specifier, why = policy.new_specifier(name, converted)
         if specifier is not None:
@@ -404,15 +398,15 @@ def _setup_cfg(text: str, shown: str, policy: Policy, out: DependencyPlan) -> st
             result.append(line)
             continue
         where = f"{shown}:{number}"
-        new = _consider(value, where, policy, out, "" if key_in == "install_requires" else key_in or "")
+        new = _consider(value, where, policy, out)
         req = _requirement(value.split(" #")[0].strip())
-        if new == "":
-            out.changes.append(DependencyChange(shown, number, value, "", "the migrated code no longer imports tf_keras"))
+        if new == REMOVED:
+            out.changes.append(DependencyChange(shown, number, value, *REMOVED))
             if key:
                 result.append(prefix.rstrip() + ending)
             continue
         if new is not None:
-            new_text, why = _split(new)
+            new_text, why = new
             result.append(prefix + new_text + ending)
             out.changes.append(DependencyChange(shown, number, value, new_text, why))
         else:
@@ -440,7 +434,7 @@ def _report_only(out: DependencyPlan, path: str, policy: Policy, reader) -> None
         if req.name in NEEDS_A_PERSON:
             out.items.append((req.where, f"`{req.text}`: {NEEDS_A_PERSON[req.name]}"))
             continue
-        if policy.removes(req.name, req.group):
+        if policy.removes(req.name):
             out.items.append((req.where, f"{shown} is not edited: remove `{req.text}` (the migrated code no "
                                          f"longer imports tf_keras)"))
             continue

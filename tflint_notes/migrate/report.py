@@ -133,7 +133,7 @@ def write_markdown(chosen: Migration, why: str, written: bool, alternative: Migr
     for key, label in labels.items():
         w(f"| {label} | {totals[key]} |\n")
     if alternative is not None:
-        w(f"\nLeft for a person by route: " + ", ".join(
+        w("\nLeft for a person by route: " + ", ".join(
             f"{route} {count}" for route, count in data["left_for_a_person_by_route"].items()) + ".\n")
     if data["dependencies"] or data["dependency_items"] or data["dependency_problems"]:
         w("\n## Dependencies\n\n")

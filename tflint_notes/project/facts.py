@@ -250,8 +250,8 @@ class _Collector:
                 if keyword.arg is not None:
                     passed.append([keyword.arg, evidence.of(keyword.value)])
             facts["calls"].append([callee, call.lineno, passed])
-        if not method:
-            factory = self.returned_model(node)
+        if not method and any(is_model_factory(self.resolve(call.func)) for call in info.calls):
+            factory = self.returned_model(node)  # a second walk only for functions that build a model
             if factory is not None:
                 facts["model"] = factory
         self.functions[key] = facts
