@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import os
 import re
 import subprocess
@@ -124,6 +125,28 @@ def findings(name: str, root: Path, codes: str, jobs: int, extra: tuple = ()) ->
     return items
 
 
+def print_sample(items: list[dict], code: str, n: int, seed: int, context: int = 4) -> None:
+    """N findings of `code`, drawn at random (reproducibly: `seed`), each with the source lines around it:
+    what a reader needs to say whether the code really fails."""
+    pool = sorted((i for i in items if i["code"] == code), key=lambda i: (i["relative"], i["location"]["row"]))
+    picked = random.Random(seed).sample(pool, min(n, len(pool)))
+    print(f"\n{len(picked)} of {len(pool)} {code} findings (seed {seed}):")
+    for item in sorted(picked, key=lambda i: (i["relative"], i["location"]["row"])):
+        row = item["location"]["row"]
+        print(f"\n--- {item['relative']}:{row}: {item['message']}")
+        try:
+            text = Path(item["filename"]).read_text(encoding="utf-8", errors="replace")
+            if item.get("cell") is not None:  # a notebook: rows count within the code cell
+                source = json.loads(text)["cells"][item["cell"] - 1]["source"]
+                text = "".join(source) if isinstance(source, list) else source
+                print(f"    (cell {item['cell']})")
+        except (OSError, ValueError, LookupError):
+            continue
+        lines = text.splitlines()
+        for number in range(max(1, row - context), min(len(lines), row + context) + 1):
+            print(f"{'>' if number == row else ' '}{number:>6}  {lines[number - 1]}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--download", action="store_true", help="fetch the corpus of TF projects first")
@@ -133,12 +156,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", metavar="FILE", help="write every finding to FILE")
     parser.add_argument("--rules", default="TFN", help="codes or prefixes, comma-separated (default: all)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--sample", type=int, metavar="N",
+                        help="print N findings of --rule with their source lines, for a reader to judge")
+    parser.add_argument("--rule", metavar="CODE", help="the rule --sample draws from (only that rule is run)")
+    parser.add_argument("--seed", type=int, default=0, help="which sample --sample draws (default 0)")
     parser.add_argument("--silenced", action="store_true",
                         help="also run against TF 2.21 + Keras 3 and count what the declared targets silence")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from tflint_notes.rule import all_rules
 
+    if args.sample is not None and not args.rule:
+        parser.error("--sample needs --rule CODE")
+    if args.rule:
+        args.rules = args.rule
     prefixes = tuple(p.strip().upper() for p in args.rules.split(",") if p.strip())
     rules = {code: rule for code, rule in all_rules().items() if code.startswith(prefixes)}
     codes = ",".join(rules)
@@ -150,12 +181,14 @@ def main(argv: list[str] | None = None) -> int:
     counts: dict[str, Counter] = {}
     per_root: dict[str, Counter] = {}
     listed: list[str] = []
+    every: list[dict] = []
     root_targets: dict[str, list[str]] = {}
     silenced: dict[str, Counter] = {}
     silenced_by_root: dict[str, Counter] = {}
     for name, root in roots:
         root_targets[name] = targets(root)
         found = findings(name, root, codes, args.jobs)
+        every.extend(found)
         for item in found:
             counts.setdefault(item["code"], Counter())[item["kind"]] += 1
             per_root.setdefault(name, Counter())[item["code"]] += 1
@@ -196,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, c in sorted(silenced_by_root.items(), key=lambda kv: -sum(kv[1].values())):
             print(f"  {name}: {sum(c.values())} ({', '.join(f'{k} {v}' for k, v in sorted(c.items()))}); "
                   f"{' | '.join(root_targets[name][1:3])}")
+    if args.sample is not None:
+        print_sample(every, args.rule.upper(), args.sample, args.seed)
     if args.list:
         Path(args.list).write_text("\n".join(sorted(listed)) + "\n", encoding="utf-8")
     if args.write_baseline:

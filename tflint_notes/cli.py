@@ -344,6 +344,8 @@ def _process_file(path: str, job: Job, view) -> Outcome:
                 keep_facts()
         for error in internal:
             outcome.errors.append(FileResult(shown, error=error.describe()))
+        if document.kind == "notebook":
+            result.diagnostics = document.localise(result.diagnostics)
     except ParseError as exc:
         if exc.line:
             loc = document.location(exc.line, exc.column)

@@ -7,6 +7,7 @@ from the original only where the fix changed code.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass
@@ -56,6 +57,9 @@ def bound_names(sources: list[str]) -> frozenset:
     return frozenset(names)
 
 
+_AT_LINE = re.compile(r"\bat line (\d+)\b")
+
+
 class NotebookDocument:
     """An .ipynb file: its code cells, in order, as one program (IPython syntax masked, see cells.py)."""
 
@@ -95,6 +99,15 @@ class NotebookDocument:
             return Location(line, column, None)
         index, cell_line = found
         return Location(cell_line, column, index + 1)
+
+    def localise(self, diagnostics: list) -> list:
+        """Messages that name a line of the program ("load_model at line 40") name the cell and its line."""
+        def cell_line(match: re.Match) -> str:
+            found = self.program.location(int(match.group(1)))
+            return f"at cell {found[0] + 1} line {found[1]}" if found is not None else match.group(0)
+
+        return [dataclasses.replace(d, message=_AT_LINE.sub(cell_line, d.message)) if _AT_LINE.search(d.message)
+                else d for d in diagnostics]
 
     def source_line(self, location: Location) -> str:
         if location.cell is None:

@@ -539,6 +539,8 @@ class Linter:
             message = cand.message
             if "{context}" in message:
                 message = message.replace("{context}", cand.rule.ctx.graph_label(cand.graph_function))
+            for index, named in enumerate(cand.lines):
+                message = message.replace(f"{{line{index}}}", str(positions[named].start.line))
             diag = Diagnostic(cand.rule.code, message, where.start.line, where.start.column,
                               where.end.line, where.end.column, fix)
             key = (diag.code, diag.line, diag.column, diag.message)

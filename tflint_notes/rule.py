@@ -56,6 +56,8 @@ class Candidate:
     # (function, parameter, accept): kept only if the parameter turns out to hold a Keras object (see
     # `Analysis.param_keras_object`) that `accept(obj)` takes.
     requires_keras: "tuple | None" = None
+    # Nodes whose line numbers the message names: "{line0}", "{line1}", ... are replaced once positions are known.
+    lines: tuple = ()
 
 
 class Rule:
@@ -106,14 +108,14 @@ class Rule:
     def report(self, node: cst.CSTNode, message: str, *, fix: PendingFix | None = None,
                in_graph: bool = False, evidence: "Evidence | None" = None,
                requires_tensor: bool = False, requires_keras: "tuple | None" = None,
-               top: cst.CSTNode | None = None) -> None:
+               top: cst.CSTNode | None = None, lines: tuple = ()) -> None:
         """Report a finding at `node`.  `in_graph=True`: only if the enclosing function turns out to be
         graph code; `requires_tensor=True`: only if `evidence` turns out to show a tensor;
         `requires_keras=(function, parameter, accept)`: only if that parameter holds a Keras object `accept`
         takes.  `top`: the module-level statement containing `node`, for findings reported after the
-        traversal (`finish`)."""
+        traversal (`finish`).  `lines`: nodes whose line numbers replace "{line0}", "{line1}", ... in `message`."""
         self._sink.append(Candidate(self, node, message, fix, self.ctx.current_function, in_graph,
-                                    evidence, requires_tensor, top or self.ctx.current_top, requires_keras))
+                                    evidence, requires_tensor, top or self.ctx.current_top, requires_keras, lines))
 
     def module_alias_for(self, module: str, preferred: str) -> tuple[str, str | None] | None:
         """The name to write for `module` in a fix and the import line to add if it is not imported.

@@ -60,6 +60,16 @@ class Analysis(ScopeTracking, ImportResolution, CallGraph, LoopsAndRegions, Grap
         self._init_keras_objects()
         self._init_keras_classes(module)
         self._init_project()
+        self._instance_flow = None
+
+    def instance_flow(self):
+        """Where the instances of the module's classes go (see instance_flow.py); built on first use, after
+        the traversal."""
+        if self._instance_flow is None:
+            from tflint_notes.analysis.instance_flow import InstanceFlow
+
+            self._instance_flow = InstanceFlow(self)
+        return self._instance_flow
 
     # -- nodes more than one concern handles (called by the engine's walker, before the rules on visit,
     # after them on leave); the other handlers are the mixins' own --
@@ -78,6 +88,8 @@ class Analysis(ScopeTracking, ImportResolution, CallGraph, LoopsAndRegions, Grap
         for arg in node.args:
             if type(arg.value) is cst.Call:
                 self._argument_of[arg.value] = node  # tensors: see needs_array
+            elif arg.keyword is not None and arg.keyword.value == "run_eagerly":
+                self.sees_run_eagerly = True  # graph: a model compiled to run eagerly
         qual = self.resolve(node.func)
         self._note_callbacks(node, qual)  # graph: tf.function(f), tf.py_function(f), dataset.map(f)
         if qual is None:

@@ -26,6 +26,8 @@ class GraphContext:
     `class_is_keras` (KerasClasses) and `is_dataset` (TensorEvidence)."""
 
     def _init_graph(self) -> None:
+        self.sees_run_eagerly = False  # some call passes run_eagerly= (set by Analysis.visit_Call)
+        self._eager_models: dict = {}
         self.tf_function_wraps: list[tuple[FunctionInfo | None, ClassInfo | None, cst.BaseExpression]] = []
         self.eager_callback_refs: list[tuple[FunctionInfo | None, ClassInfo | None, str]] = []
         self.dataset_callback_refs: list[tuple[FunctionInfo | None, ClassInfo | None, str]] = []
@@ -96,6 +98,22 @@ class GraphContext:
 
     # -- after the traversal --
 
+    def _compiled_eagerly(self, cls) -> bool:
+        """Is every `compile` of this model class in the module given `run_eagerly=True`?  Then `fit` runs its
+        train_step (and call) eagerly: a print there prints every step, NumPy works.  A class that is never
+        compiled here keeps the default, graph code."""
+        if not self.sees_run_eagerly or not self.class_is_model(cls):
+            return False
+        cache = self._eager_models
+        if cls not in cache:
+            flow = self.instance_flow()
+            compiles = [call for call, scope in flow.method_calls("compile")
+                        if flow.receiver_holds(call, scope, cls.node)]
+            cache[cls] = bool(compiles) and all(any(
+                a.keyword is not None and a.keyword.value == "run_eagerly" and isinstance(a.value, cst.Name)
+                and a.value.value == "True" for a in call.args) for call in compiles)
+        return cache[cls]
+
     def finalize(self) -> None:
         """Work out which functions are graph code and which parameters receive tensors."""
         if self._graph is not None:
@@ -103,7 +121,7 @@ class GraphContext:
         for info in self.functions:
             cls = info.cls
             if (cls is not None and info.name in KERAS_GRAPH_METHODS and self.class_is_keras(cls)
-                    and not self.has_project_call_protocol(cls)):
+                    and not self.has_project_call_protocol(cls) and not self._compiled_eagerly(cls)):
                 info.graph_root = True
                 info.graph_reason = f"Keras {cls.name}.{info.name}"
         self._mark_called_from_other_modules()  # graph code of another module calls these (project index)

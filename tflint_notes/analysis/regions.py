@@ -121,13 +121,32 @@ class LoopsAndRegions:
                     else:
                         stack.extend(children(current))
             for body, kind, names in regions:
-                stack = [body]
-                while stack:
-                    current = stack.pop()
-                    cached.setdefault(id(current), []).append((kind, names))
-                    stack.extend(children(current))
+                _mark(cached, body, kind, names)
+            if self.expecting_functions:
+                for cls in self._classes_only_expected_to_fail(cached):
+                    _mark(cached, cls, "raises", frozenset())
             self._region_index = cached
         return cached
+
+    def _classes_only_expected_to_fail(self, index: dict) -> list:
+        """Module-level classes whose every use is inside assertRaises/pytest.raises: the deliberately broken
+        layer a test module defines beside its tests (what a test defines inside itself is handled above)."""
+        names = {info.name: info.node for info in self.local_classes()}
+        if not names:
+            return []
+        uses: dict = {}
+        stack = [(self.module, None)]
+        while stack:
+            current, inside = stack.pop()
+            if isinstance(current, cst.ClassDef) and names.get(current.name.value) is current:
+                inside = current  # a class's mentions of itself are not uses
+                stack.extend((child, inside) for child in children(current) if child is not current.name)
+                continue
+            if type(current) is cst.Name and current.value in names and names[current.value] is not inside:
+                uses.setdefault(current.value, []).append(current)
+            stack.extend((child, inside) for child in children(current))
+        return [names[name] for name, found in uses.items()
+                if all(any(kind == "raises" for kind, _ in index.get(id(use), ())) for use in found)]
 
     def runs_only_in_graph_mode(self, func: "FunctionInfo | None") -> bool:
         """A TF1-only test: the function, an enclosing one or its class is decorated `run_v1_only`,
@@ -142,6 +161,14 @@ class LoopsAndRegions:
                 return True
             func = func.parent
         return False
+
+
+def _mark(index: dict, body: cst.CSTNode, kind: str, names: frozenset) -> None:
+    stack = [body]
+    while stack:
+        current = stack.pop()
+        index.setdefault(id(current), []).append((kind, names))
+        stack.extend(children(current))
 
 
 def _mentions_executing_eagerly(node: cst.CSTNode) -> bool:

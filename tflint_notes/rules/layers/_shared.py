@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import ClassVar
 
 import libcst as cst
 
-from tflint_notes.analysis import ClassInfo, FunctionInfo, canonical, class_methods, names_bound_by_target
+from tflint_notes.analysis import ClassInfo, FunctionInfo, class_methods, names_bound_by_target
 from tflint_notes.cstwalk import children
 from tflint_notes.fixes import append_item, bracket_after, item_end
 from tflint_notes.results import Edit
@@ -98,6 +97,23 @@ def replaces_layer_protocol(cls: ClassInfo) -> bool:
         return False
     return not any(isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value == "__call__"
                    for n in _walk_body(call.body))
+
+
+def creates_once(test: cst.BaseExpression, truthiness: bool = False) -> bool:
+    """`self.w is None` / `not hasattr(self, "w")` (possibly in an `and`/`or`), and with `truthiness` also
+    `not self.w`: creation on the first call only.  (`not self.built` is no such guard: Keras sets `built`
+    before `call` runs.)"""
+    if isinstance(test, cst.BooleanOperation):
+        return creates_once(test.left, truthiness) or creates_once(test.right, truthiness)
+    if isinstance(test, cst.Comparison):
+        return any(isinstance(t.operator, cst.Is) and isinstance(t.comparator, cst.Name)
+                   and t.comparator.value == "None" for t in test.comparisons)
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        inner = test.expression
+        if truthiness and _is_self_attr(inner) and inner.attr.value != "built":
+            return True
+        return isinstance(inner, cst.Call) and isinstance(inner.func, cst.Name) and inner.func.value == "hasattr"
+    return False
 
 
 class _LayerRule(Rule):
@@ -227,19 +243,7 @@ def _params_with_kwargs(loc, func: cst.FunctionDef) -> list[Edit] | None:
     return append_item(loc, items, open_offset, close, "**kwargs") or None
 
 
-# Keras functions that save, load or rebuild models and layers from their config.
-_SAVING_FUNCTIONS = frozenset({
-    "keras.models.load_model", "keras.saving.load_model", "keras.models.save_model", "keras.saving.save_model",
-    "keras.models.model_from_json", "keras.models.model_from_config", "keras.models.model_from_yaml",
-    "keras.models.clone_model", "keras.layers.deserialize", "keras.layers.serialize",
-    "keras.saving.deserialize_keras_object", "keras.saving.serialize_keras_object",
-    "keras.utils.deserialize_keras_object", "keras.utils.serialize_keras_object",
-    "keras.saving.legacy.save.load_model", "keras.callbacks.ModelCheckpoint",
-})
-_REGISTRATION = ("register_keras_serializable",)
 _BASE_LAYER_KEYWORDS = frozenset({"name", "dtype", "trainable", "dynamic", "autocast"})
-_MODEL_FILE = re.compile(r"\.(keras|h5|hdf5)['\"]?$")
-_NOT_MODELS = re.compile(r"(checkpoint|ckpt|manager|saver|writer|file|image|img|fig|plot)", re.IGNORECASE)
 
 
 def _extends_base_config(get_config: cst.FunctionDef) -> bool:
@@ -247,129 +251,84 @@ def _extends_base_config(get_config: cst.FunctionDef) -> bool:
     return any(isinstance(n, cst.Call) and _is_super_method_call(n, "get_config") for n in _walk_body(get_config.body))
 
 
+def _init_of(cls: cst.ClassDef) -> cst.FunctionDef | None:
+    body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
+    return next((s for s in body if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"), None)
+
+
+def _named_params(func: cst.FunctionDef) -> list[str]:
+    params = func.params
+    return [p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)]
+
+
 class _SerializationEvidence(_LayerRule):
-    """Shared by TFN203/TFN205 (and their broad forms): is there evidence in the module that a layer class
-    will be rebuilt from its config, or built with the base-layer keywords?  Collected during the
-    traversal, judged in `finish()`, where the whole module is known."""
+    """Shared by TFN203/TFN205 (and their broad forms TFN902/TFN903): findings are collected during the
+    traversal and judged in `finish()` against the module's proof that the failure happens: a call site of
+    *this* class object (see analysis/instance_flow.py) where the layer is built with a keyword it drops, or a
+    model holding it is saved, reloaded, cloned or rebuilt from its config.  The message names that line."""
 
     requires_evidence: ClassVar[bool] = True
-    #: Does building the class with `name=`/`dtype=`/`trainable=` count (TFN203), or only serialisation?
-    keyword_evidence: ClassVar[bool] = True
 
     def __init__(self, ctx, sink):
         super().__init__(ctx, sink)
-        self._pending: list = []  # (class, node, message, fix)
-        self._registered: set = set()
-        self._custom: set = set()
-        self._built_with_keywords: dict = {}  # class name -> keyword
-        # Saving or rebuilding calls, by the outermost function that makes them (None: module level).  In a
-        # test module each test is its own world: there a class needs a save in a test that uses it.
-        self._saving: dict = {}
-        self._used_in: dict = {}  # class name -> outermost functions that call it
-        self._test_module = False
+        self._pending: list = []
 
-    def _scope(self):
-        func = self.ctx.current_function
-        while func is not None and func.parent is not None:
-            func = func.parent
-        return func
+    def defer(self, cls: ClassInfo, node: cst.CSTNode, head: str, generic: str, advice: str, fix=None,
+              **details) -> None:
+        """`head: <consequence>; advice`, where the consequence is the proven failure or, for the broad
+        forms without one, `generic`."""
+        self._pending.append((cls, node, head, generic, advice, fix, details, self.ctx.current_top))
 
-    def _saves(self, reason: str) -> None:
-        self._saving.setdefault(self._scope(), reason)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if node.name.value.startswith("test"):
-            self._test_module = True
-
-    def defer(self, cls: ClassInfo, node: cst.CSTNode, message: str, fix=None) -> None:
-        self._pending.append((cls, node, message, fix, self.ctx.current_top))
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        if any(self.ctx.module.code_for_node(arg.value).endswith(("TestCase", "Test")) for arg in node.bases):
-            self._test_module = True
-        for decorator in node.decorators:
-            expr = decorator.decorator
-            expr = expr.func if isinstance(expr, cst.Call) else expr
-            qual = self.ctx.resolve(expr)
-            if (qual or "").endswith(_REGISTRATION) or (isinstance(expr, cst.Attribute)
-                                                        and expr.attr.value in _REGISTRATION):
-                self._registered.add(node.name.value)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        for arg in node.args:
-            if arg.keyword is not None and arg.keyword.value == "custom_objects":
-                self._custom.update(n.value for n in _walk_all(arg.value) if isinstance(n, cst.Name))
-        if isinstance(func, cst.Name):
-            keyword = next((a.keyword.value for a in node.args if a.keyword is not None
-                            and a.keyword.value in _BASE_LAYER_KEYWORDS), None)
-            if keyword is not None:
-                self._built_with_keywords.setdefault(func.value, keyword)
-            self._used_in.setdefault(func.value, set()).add(self._scope())
-        qual = self.ctx.resolve(func)
-        if qual is not None:
-            q = canonical(qual)
-            if q in _SAVING_FUNCTIONS and not any(a.keyword is not None and a.keyword.value == "save_weights_only"
-                                                  for a in node.args):
-                self._saves(f"the module calls {q.rsplit('.', 1)[-1]}()")
-            elif q.rsplit(".", 1)[-1] in ("custom_object_scope", "CustomObjectScope"):
-                self._custom.update(n.value for n in _walk_all(node) if isinstance(n, cst.Name))
-            return
-        if isinstance(func, cst.Attribute):
-            method = func.attr.value
-            receiver = self.ctx.module.code_for_node(func.value)
-            if method in ("from_config", "from_json") and not _NOT_MODELS.search(receiver):
-                self._saves(f"the module rebuilds objects with .{method}()")
-            elif method == "save" and node.args and not _NOT_MODELS.search(receiver):
-                first = node.args[0].value
-                path = self.ctx.module.code_for_node(first)
-                formats = [a for a in node.args if a.keyword is not None and a.keyword.value == "save_format"]
-                if _MODEL_FILE.search(path.rstrip("'\")")) or formats or not isinstance(
-                        first, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)):
-                    self._saves(f"the module saves a model ({receiver}.save)")
-
-    def leave_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:  # get_custom_objects()["Name"] = Name
-            if isinstance(target.target, cst.Subscript) and isinstance(target.target.value, cst.Call):
-                self._custom.update(n.value for n in _walk_all(node.value) if isinstance(n, cst.Name))
-
-    def evidence(self, cls: ClassInfo) -> str | None:
-        """Why this class will be rebuilt from its config or built with base-layer keywords, or None."""
-        names = {cls.name} | {info.name for info in self.ctx.local_classes() if cls in self.ctx.local_bases(info)}
-        if names & self._registered:
-            return "it is registered with register_keras_serializable"
-        if names & self._custom:
-            return "it is passed in custom_objects"
-        if self.keyword_evidence:
-            for info in (cls, *self.ctx.local_bases(cls)):
-                methods = class_methods(info)
-                if "from_config" in methods or ("get_config" in methods and _extends_base_config(methods["get_config"])):
-                    return "its config holds name/trainable/dtype, which from_config passes to __init__"
-            for name in sorted(names):
-                if name in self._built_with_keywords:
-                    return f"{name}(..., {self._built_with_keywords[name]}=...) is built in this module"
-        elif any("from_config" in class_methods(info) for info in (cls, *self.ctx.local_bases(cls))):
-            return "it defines from_config"
-        if not self._saving:
-            return None
-        if not self._test_module:
-            return next(iter(self._saving.values()))
-        defined_in = cls.parent
-        while defined_in is not None and defined_in.parent is not None:
-            defined_in = defined_in.parent
-        scopes = {defined_in} if defined_in is not None else set()
-        for name in names:
-            scopes |= self._used_in.get(name, set())
-        # the first saving scope in source order (a set's order would make the message vary between runs)
-        return next((reason for scope, reason in self._saving.items() if scope in scopes), None)
+    def failure(self, cls: ClassInfo, details: dict) -> tuple[str, tuple] | None:
+        """The failure this module will run into, as (text with {line0}.. placeholders, their nodes)."""
+        raise NotImplementedError
 
     def finish(self) -> None:
-        for cls, node, message, fix, top in self._pending:
-            why = self.evidence(cls)
-            if why is None and self.requires_evidence:
+        for cls, node, head, generic, advice, fix, details, top in self._pending:
+            found = self.failure(cls, details)
+            if found is None and self.requires_evidence:
                 continue
-            if why is not None:
-                message = f"{message} ({why})"
+            consequence, lines = found if found is not None else (generic, ())
             self.ctx.current_top = top
-            self.report(node, message, fix=fix)
+            self.report(node, f"{head}: {consequence}; {advice}", fix=fix, lines=lines)
         self.ctx.current_top = None
+
+    # -- shared answers --
+
+    def holders(self, flow, target: cst.ClassDef, receiver) -> set:
+        """The module's classes whose instances hand their constructor arguments to `target`'s __init__
+        (itself, and subclasses that inherit or forward to it), per `receiver` (see below)."""
+        out = set()
+        for cls in flow.all_classes():
+            if receiver(flow, cls) is target:
+                out.add(cls)
+        return out
+
+    @staticmethod
+    def keyword_receiver(flow, cls: cst.ClassDef, _depth: int = 0) -> cst.ClassDef | None:
+        """Which class's __init__ gets the keywords `cls(...)` is called with: the first one along the chain
+        of first bases that does not pass **kwargs on; None when they reach Keras."""
+        init = _init_of(cls)
+        if init is not None:
+            star = init.params.star_kwarg
+            forwards = isinstance(star, cst.Param) and any(
+                isinstance(n, cst.Call) and _is_super_method_call(n, "__init__")
+                and any(a.star == "**" and isinstance(a.value, cst.Name) and a.value.value == star.name.value
+                        for a in n.args)
+                for n in _walk_body(init.body))
+            if not forwards:
+                return cls
+        base = flow.first_base(cls)
+        if base is None or _depth > 20:
+            return None
+        return _SerializationEvidence.keyword_receiver(flow, base, _depth + 1)
+
+    @staticmethod
+    def constructor_owner(flow, cls: cst.ClassDef, _depth: int = 0) -> cst.ClassDef | None:
+        """The class whose __init__ signature Keras captures for `cls(...)`: the nearest one defining __init__."""
+        if _init_of(cls) is not None:
+            return cls
+        base = flow.first_base(cls)
+        if base is None or _depth > 20:
+            return None
+        return _SerializationEvidence.constructor_owner(flow, base, _depth + 1)

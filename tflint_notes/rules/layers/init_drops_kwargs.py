@@ -6,14 +6,15 @@ import ast
 
 import libcst as cst
 
-from tflint_notes.analysis import ClassInfo
+from tflint_notes.analysis import ClassInfo, class_methods
+from tflint_notes.analysis.saving_sites import literal_dict_keys
 from tflint_notes.fixes import append_call_argument
 from tflint_notes.results import Edit
 from tflint_notes.rule import PendingFix
 from tflint_notes.screen import FileFacts, walk_own_scope
 from tflint_notes.rules.layers._shared import (
-    _SerializationEvidence, _first_base_is_keras, _keras_inits, _params_with_kwargs, _super_init_calls,
-    _var_keyword, _walk_body, replaces_layer_protocol,
+    _BASE_LAYER_KEYWORDS, _GENERIC_BASES, _SerializationEvidence, _extends_base_config, _first_base_is_keras,
+    _keras_inits, _params_with_kwargs, _super_init_calls, _var_keyword, _walk_body, replaces_layer_protocol,
 )
 
 
@@ -34,15 +35,26 @@ def _reaches_keras(ctx, cls: ClassInfo, call: cst.Call) -> bool:
 class InitDropsKwargs(_SerializationEvidence):
     """## What it does
     Flags the `__init__` of a Keras `Layer`/`Model` subclass that does not accept `**kwargs`, or
-    accepts them but does not pass them on to `super().__init__(...)` — when the module shows that the
-    class will meet those keywords: it is registered (`@register_keras_serializable`) or passed in
-    `custom_objects=`, it defines `from_config` or a `get_config` that extends `super().get_config()`
-    (whose `name`/`trainable`/`dtype` the default `from_config` passes back to `__init__`), it is built
-    with `name=`/`dtype=`/`trainable=` in the module, or the module saves or rebuilds models
-    (`model.save(...)`, `save_model`, `load_model`, `ModelCheckpoint`, `clone_model`, `from_config`,
-    `model_from_json`). A layer that is only built and
-    called, as most test and example layers are, never receives them and is not flagged: TFN902 (off by
-    default) flags every such `__init__`, for library authors who want all layers serialisable.
+    accepts them but does not pass them on to `super().__init__(...)` — when the module contains a call
+    that will fail because of it, and names that call's line:
+
+    - the class (or a subclass that inherits or forwards to its `__init__`) is built with `name=`,
+      `dtype=`, `trainable=`, `dynamic=` or `autocast=`: `TypeError` there, or, when `**kwargs` are
+      accepted but dropped, the keyword is silently ignored;
+    - a model that holds an instance (built in the module and reaching the model through
+      `Sequential([...])`, `model.add`, a functional graph, a subclass attribute, a builder function) is
+      saved to a `.keras`/`.h5` file and loaded back from the same path (literal or variable), passed to
+      `clone_model`, or rebuilt with `from_config(model.get_config())`: Keras rebuilds the layer with
+      `Ring(**config)`, and its config holds `name`, `trainable` and `dtype`. Measured under TF 2.21:
+      Keras 3 fails there with Keras's default `get_config`; tf_keras fails only when the class's
+      `get_config` extends `super().get_config()`. A `get_config` that does not call `super()` is
+      read: when `__init__` accepts every key it returns, the reload works and nothing is reported.
+
+    The class is identified by scope, not by name: two classes of the same name (in two test
+    functions, in `if` branches, or a name also assigned) give no evidence. A layer that is only built
+    and called, or saved without being loaded back, never meets those keywords and is not flagged:
+    TFN902 (off by default) flags every such `__init__`, for library authors who want all layers
+    serialisable.
 
     ## Why is this bad?
     Keras passes standard arguments such as `name`, `dtype` and `trainable` through the
@@ -106,7 +118,6 @@ class InitDropsKwargs(_SerializationEvidence):
     triggers = ("__init__",)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        super().visit_FunctionDef(node)
         found = self.keras_method("__init__")
         if found is None or found[0].node is not node:
             return
@@ -123,13 +134,15 @@ class InitDropsKwargs(_SerializationEvidence):
             return  # the author handles them (kwargs.pop(...), passed elsewhere)
         if var_kw is None and "name" in method.params:
             return  # `name` is handled explicitly; the author owns the constructor contract
+        head = (f"{cls.name}.__init__ does not accept **kwargs" if var_kw is None else
+                f"{cls.name}.__init__ accepts **{var_kw} but does not pass them to super().__init__")
         if var_kw is None:
-            message = (f"{cls.name}.__init__ does not accept **kwargs: {cls.name}(..., name=...) and Keras 3 "
-                       f"load_model fail with 'unexpected keyword argument'; add **kwargs and pass them to "
-                       f"super().__init__(**kwargs)")
+            generic = (f"{cls.name}(..., name=...) and Keras 3 load_model fail with TypeError "
+                       f"(unexpected keyword argument)")
+            advice = "add **kwargs and pass them to super().__init__(**kwargs)"
         else:
-            message = (f"{cls.name}.__init__ accepts **{var_kw} but does not pass them to super().__init__: "
-                       f"name=, dtype=, trainable= are silently dropped; call super().__init__(**{var_kw})")
+            generic = "name=, dtype=, trainable= are silently dropped"
+            advice = f"call super().__init__(**{var_kw})"
         kw = var_kw or "kwargs"
         # Forward only into calls that end in Keras: a non-Keras base's __init__ may not take name=/dtype=.
         targets = [c for c in supers if c not in forwarding and _reaches_keras(self.ctx, cls, c)]
@@ -153,7 +166,66 @@ class InitDropsKwargs(_SerializationEvidence):
         fix = None
         if targets:
             fix = PendingFix([], safe=True, description="accept and forward **kwargs", build_edits=edits)
-        self.defer(cls, node.name, message, fix)
+        self.defer(cls, node.name, head, generic, advice, fix, var_kw=var_kw, params=set(method.params))
+
+
+    def failure(self, cls: ClassInfo, details: dict) -> tuple[str, tuple] | None:
+        flow = self.ctx.instance_flow()
+        holders = self.holders(flow, cls.node, self.keyword_receiver)
+        if not holders:
+            return None
+        var_kw, params = details["var_kw"], details["params"]
+        for call, _, built in flow.constructions():
+            if built not in holders:
+                continue
+            keyword = next((a.keyword.value for a in call.args if a.keyword is not None
+                            and a.keyword.value in _BASE_LAYER_KEYWORDS and a.keyword.value not in params), None)
+            if keyword is None:
+                continue
+            if var_kw is None:
+                return (f"{built.name.value}(..., {keyword}=...) at line {{line0}} raises TypeError "
+                        f"(unexpected keyword argument '{keyword}')", (call,))
+            return f"the {keyword}= given at line {{line0}} is silently dropped", (call,)
+        if var_kw is not None or not self._rebuild_fails(cls, params):
+            return None
+        flavour = self.ctx.class_keras_flavour(cls)
+        rebuilt = (f"Keras rebuilds the {cls.name} inside with {cls.name}(**config), and the config holds "
+                   f"name/trainable/dtype")
+        for site in flow.sites:
+            if site.kind in ("clone", "rebuild") and flow.classes_in(site.model, site.scope) & holders:
+                return f"{site.label} at line {{line0}} raises TypeError: {rebuilt}", (site.node,)
+            if site.kind != "load":
+                continue
+            key = flow.path_key(site.path, site.scope)
+            for save in flow.sites:
+                if save.kind != "save" or not flow.classes_in(save.model, save.scope) & holders:
+                    continue
+                saved_as = save.save_format or flow.path_format(save.path, save.scope)
+                if saved_as == "other" or (saved_as is None and flavour != "keras3"):
+                    continue  # a tf_keras SavedModel directory is restored without from_config
+                if flow.path_key(save.path, save.scope) == key:
+                    return (f"{site.label} at line {{line0}} raises TypeError: the model saved at line {{line1}} "
+                            f"holds a {cls.name}; {rebuilt}", (site.node, save.node))
+        return None
+
+    def _rebuild_fails(self, cls: ClassInfo, params: set) -> bool:
+        """Does `cls.from_config(config)`, i.e. `cls(**config)`, fail for the config its get_config returns?"""
+        flavour = self.ctx.class_keras_flavour(cls)
+        for info in (cls, *self.ctx.local_bases(cls)):
+            methods = class_methods(info)
+            if "from_config" in methods:
+                return False  # the author rebuilds it their own way
+            if "get_config" in methods:
+                get_config = methods["get_config"]
+                if _extends_base_config(get_config):
+                    # tf_keras's Model.get_config of a subclassed model adds nothing to extend (measured)
+                    return not (flavour == "tf_keras" and self.ctx.class_is_model(cls))
+                keys = literal_dict_keys(get_config)
+                return keys is not None and not keys <= params
+            if any(not b.startswith("local:") and b.rsplit(".", 1)[-1] not in _GENERIC_BASES for b in info.bases):
+                return True  # Dense, Conv2D, ...: their get_config holds name, trainable, dtype
+        # Keras's own get_config: Keras 3 puts name/trainable/dtype in it; tf_keras 2.21 rebuilds without them
+        return flavour == "keras3"
 
 
 class InitDropsKwargsAnyLayer(InitDropsKwargs):

@@ -42,11 +42,14 @@ class MissingGetConfig(_SerializationEvidence):
     literal type — a layer, a callable, an initializer or other object, recognised by its default
     (`activation=tf.nn.relu`, `inner=Dense(4)`), its annotation (`inner: keras.layers.Layer`,
     `fn: Callable`) or its use (`self.fn = fn` and later `self.fn(...)`) — when the class defines no
-    `get_config` and the module shows that it will be serialised: it is registered
-    (`@register_keras_serializable`) or passed in `custom_objects=`, it defines `from_config`, or the
-    module saves or loads models (`model.save(...)`, `load_model`, `ModelCheckpoint`, `clone_model`,
-    `from_config`). A layer that is never saved loses nothing: TFN903 (off by default) flags every
-    such class, for library authors.
+    `get_config` and the module contains a call that asks for its config, and names that call's line:
+    a model holding an instance (reached as for TFN203) is saved to a `.keras`/`.h5` file, passed to
+    `clone_model`, or asked for `get_config()`/`to_json()`, or the layer is passed to
+    `keras.layers.serialize`. Measured under TF 2.21: Keras 3 fails there even when the default was
+    not overridden (it captures defaults too); tf_keras fails only when the object was given at
+    construction, and not for a SavedModel directory. The class is identified by scope, not by name.
+    A layer that is never saved loses nothing: TFN903 (off by default) flags every such class, for
+    library authors.
 
     Arguments whose values are ints, floats, strings, bools, `None` or lists/tuples/dicts of those are
     captured automatically by Keras 3 and tf_keras 2.21: such layers are not flagged.
@@ -128,8 +131,6 @@ class MissingGetConfig(_SerializationEvidence):
         return False
     triggers = ("__init__",)
 
-    keyword_evidence = False
-
     def leave_ClassDef(self, node: cst.ClassDef) -> None:
         for cls in self.ctx.local_classes():
             if cls.node is node:
@@ -169,10 +170,36 @@ class MissingGetConfig(_SerializationEvidence):
         if not flagged:
             return
         names = ", ".join(f"`{n}`" for _, n in flagged)
-        self.defer(cls, flagged[0][0], f"{cls.name} takes {names} (a layer/callable/object) but defines no "
-                                   f"get_config(): model.save()/load_model fail with 'non-serializable argument "
-                                   f"values'; add get_config() returning super().get_config() plus "
-                                   f"keras.saving.serialize_keras_object(...) of them, and from_config()")
+        positional = [p.name.value for p in (*func.params.posonly_params, *func.params.params)][1:]
+        flagged_names = {n for _, n in flagged}
+        self.defer(cls, flagged[0][0], f"{cls.name} takes {names} (a layer/callable/object) but defines no get_config()",
+                   "model.save()/load_model fail with NotImplementedError (non-serializable argument values)",
+                   "add get_config() returning super().get_config() plus keras.saving.serialize_keras_object(...) "
+                   "of them, and from_config()",
+                   flagged=flagged_names,
+                   positions={i for i, n in enumerate(positional) if n in flagged_names})
+
+    def failure(self, cls: ClassInfo, details: dict) -> tuple[str, tuple] | None:
+        flow = self.ctx.instance_flow()
+        holders = {h for h in self.holders(flow, cls.node, self.constructor_owner)
+                   if h is cls.node or "get_config" not in _methods_of(h)}
+        if not holders:
+            return None
+        flavour = self.ctx.class_keras_flavour(cls)
+        if flavour != "keras3" and not any(
+                built in holders and _passes(call, details["flagged"], details["positions"])
+                for call, _, built in flow.constructions()):
+            return None  # tf_keras captures only the arguments given: a default object is never serialised
+        fails = "raises NotImplementedError (non-serializable argument values)"
+        for site in flow.sites:
+            if site.kind not in ("save", "clone", "config") or not flow.classes_in(site.model, site.scope) & holders:
+                continue
+            if site.kind == "save":
+                saved_as = site.save_format or flow.path_format(site.path, site.scope)
+                if saved_as == "other" or (saved_as is None and flavour != "keras3"):
+                    continue  # a tf_keras SavedModel directory does not need the config
+            return f"{site.label} at line {{line0}} {fails}", (site.node,)
+        return None
 
     def _non_basic(self, param: cst.Param) -> str | None:
         default = param.default
@@ -203,6 +230,20 @@ class MissingGetConfig(_SerializationEvidence):
                 if name.value not in _BASIC_TYPE_NAMES:
                     return "annotation"
         return None
+
+
+def _methods_of(cls: cst.ClassDef) -> set:
+    body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
+    return {s.name.value for s in body if isinstance(s, cst.FunctionDef)}
+
+
+def _passes(call: cst.Call, names: set, positions: set) -> bool:
+    """Does this constructor call give one of these parameters a value (by name or position)?"""
+    if any(a.star for a in call.args):
+        return False  # unknown
+    positional = [a for a in call.args if a.keyword is None]
+    return any(a.keyword is not None and a.keyword.value in names for a in call.args) or any(
+        i < len(positional) for i in positions)
 
 
 class MissingGetConfigAnyLayer(MissingGetConfig):

@@ -13,7 +13,7 @@ from tflint_notes.rule import PendingFix
 from tflint_notes.screen import FileFacts
 from tflint_notes.rules.layers._shared import (
     _GENERIC_BASES, _LayerRule, _bound_in, _is_self_attr, _method_insertion, _movable, _self_attrs_assigned,
-    _statements, _walk_all,
+    _statements, _walk_all, creates_once,
 )
 
 
@@ -43,6 +43,11 @@ class SublayerInCall(_LayerRule):
     """## What it does
     Flags a Keras layer constructed inside `call` of a Keras `Layer`/`Model` subclass, such as
     `tf.keras.layers.Dense(4)(inputs)`.
+
+    A sublayer created once, behind `if self._dense is None:` / `if not self._dense:`, and kept on `self`
+    works on legacy tf_keras (it is tracked on the first call) and is not flagged there; Keras 3 locks
+    the layer's state when it is built, before `call` runs, and refuses it with `ValueError: You cannot
+    add new elements of state` (measured under TF 2.21): flagged, with that message and no fix.
 
     ## Why is this bad?
     A new layer, with new random weights, is built on every call. The outer layer does not track
@@ -102,6 +107,13 @@ class SublayerInCall(_LayerRule):
         super().__init__(ctx, sink)
         self._loop_depth = 0
         self._loops: list[int] = []
+        self._guards: list = []  # enclosing `if self._dense is None:` / `if not self._dense:` tests
+
+    def visit_If(self, node: cst.If) -> None:
+        self._guards.append(creates_once(node.test, truthiness=True))
+
+    def leave_If(self, node: cst.If) -> None:
+        self._guards.pop()
 
     def visit_FunctionDef(self, node) -> None:
         self._loops.append(self._loop_depth)
@@ -127,6 +139,13 @@ class SublayerInCall(_LayerRule):
         if found is None:
             return
         method, cls = found
+        if any(self._guards):
+            if self.ctx.class_keras_flavour(cls) == "tf_keras":
+                return  # legacy Keras tracks a sublayer created once, on the first call; Keras 3 refuses it
+            self.report(node, f"{layer_class}(...) in {cls.name}.call creates a sublayer after the layer is built "
+                              f"(Keras 3: ValueError 'cannot add new elements of state' on the first call, guard or "
+                              f"not); create it in __init__ and call self.<name>(...)")
+            return
         fix = None
         locals_ = (set(method.params) | _bound_in(method.node)) - {"self"}
         assigned = _self_attrs_assigned(method.node.body)

@@ -13,7 +13,7 @@ from tflint_notes.rule import PendingFix
 from tflint_notes.screen import FileFacts
 from tflint_notes.rules.layers._shared import (
     _LayerRule, _bound_in, _comment_lead, _is_self_attr, _is_super_method_call, _method_insertion, _movable,
-    _self_attrs_assigned, _statements,
+    _self_attrs_assigned, _statements, creates_once,
 )
 
 
@@ -27,6 +27,10 @@ class WeightInCall(_LayerRule):
     Flags `self.add_weight(...)` and `tf.Variable(...)` inside the `call` method of a Keras
     `Layer`/`Model` subclass (including subclasses of classes defined in the same module or, through the
     project index, in another module of the project).
+
+    Not flagged where the failure is what the code checks: inside `with self.assertRaises(...)` /
+    `pytest.raises(...)`, in classes a test that expects a failure defines, and in module-level classes
+    whose every use is inside such a block (the deliberately broken layer beside its test).
 
     ## Why is this bad?
     `call` runs on every forward pass; weights belong in `build`, which Keras runs once with the
@@ -102,7 +106,7 @@ class WeightInCall(_LayerRule):
         self._guards: list = []  # enclosing `if self.w is None:` / `if not hasattr(self, "w"):` tests
 
     def visit_If(self, node: cst.If) -> None:
-        self._guards.append(_creates_once(node.test))
+        self._guards.append(creates_once(node.test))
 
     def leave_If(self, node: cst.If) -> None:
         self._guards.pop()
@@ -216,20 +220,6 @@ class WeightInCall(_LayerRule):
 
         fix = PendingFix([], safe=True, description="move the weight creation into build()", build_edits=edits)
         return {value for _, value in movable}, fix
-
-
-def _creates_once(test: cst.BaseExpression) -> bool:
-    """`self.w is None` / `not hasattr(self, "w")` (possibly in an `and`/`or`): creation on the first call
-    only.  (`not self.built` is no such guard: Keras sets `built` before `call` runs.)"""
-    if isinstance(test, cst.BooleanOperation):
-        return _creates_once(test.left) or _creates_once(test.right)
-    if isinstance(test, cst.Comparison):
-        return any(isinstance(t.operator, cst.Is) and isinstance(t.comparator, cst.Name)
-                   and t.comparator.value == "None" for t in test.comparisons)
-    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        inner = test.expression
-        return isinstance(inner, cst.Call) and isinstance(inner.func, cst.Name) and inner.func.value == "hasattr"
-    return False
 
 
 def _weight_assignment(stmt: cst.CSTNode, ctx) -> cst.Call | None:

@@ -43,7 +43,10 @@ class Tf1GraphApiInEager(GuardedRule):
     Not flagged: a module that calls `tf.compat.v1.disable_eager_execution()` or `disable_v2_behavior()`, or
     that runs graphs it builds (`Session(graph=g)`) or imports (`import_graph_def`); code inside
     `with <graph>.as_default():` or `with tf.compat.v1.Session() as s:`, and functions called from there;
-    graph code (`tf.function`), where `tf.gradients` works; branches on `tf.executing_eagerly()` or the
+    graph code (`tf.function`), where `tf.gradients` works; a nested function that is only handed to
+    another call, not called (`tf.compat.v1.wrap_function(build, [])`, an Estimator's
+    `serving_input_receiver_fn`, TF-Hub's `module_fn`: the receiver runs it, often in its own graph);
+    `minimize(functools.partial(loss_fn, x))`, a callable loss; branches on `tf.executing_eagerly()` or the
     version; TF1-only tests (decorated `@test_util.run_v1_only`, `@deprecated_graph_mode_only`,
     `@run_deprecated_v1` or `@unittest.skipIf(tf.executing_eagerly(), ...)`, on the method or its class, or
     that start with `if tf.executing_eagerly(): self.skipTest(...)`); projects that declare TensorFlow 1
@@ -179,6 +182,8 @@ class Tf1GraphApiInEager(GuardedRule):
         loss = node.args[0].value
         if isinstance(loss, cst.Lambda):
             return False
+        if isinstance(loss, cst.Call) and (self.ctx.resolve(loss.func) or "") == "functools.partial":
+            return False  # functools.partial(loss_fn, x) is a callable: fine eagerly
         if isinstance(loss, cst.Name) and (self.ctx.module_function(loss.value) is not None or any(
                 loss.value in f.local_functions for f in self.ctx.function_stack)):
             return False  # a function: fine eagerly
@@ -207,7 +212,7 @@ class Tf1GraphApiInEager(GuardedRule):
             if self.ctx.runs_only_in_graph_mode(function):
                 continue  # a TF1-only test (`@run_v1_only`, skipped when eager): it runs in graph mode
             if function is not None:
-                if _within(function, in_graph_blocks) or not _within(function, entries):
+                if _within(function, in_graph_blocks) or not _reached(function, entries):
                     # Called under a graph/session block, or a library function whose callers (in other
                     # modules) decide the mode: not judged.
                     continue
@@ -250,6 +255,20 @@ def _within(function, functions: set) -> bool:
     while function is not None:
         if function in functions:
             return True
+        function = function.parent
+    return False
+
+
+def _reached(function, entries: set) -> bool:
+    """Does eager code run this function?  A nested `def` only when it is called (it is then in `entries`):
+    one that is only passed on (`tf.compat.v1.wrap_function(build, [])`, an Estimator's
+    `serving_input_receiver_fn`, `hub.create_module_spec(module_fn)`) runs where the receiver decides, often
+    in its own graph.  A lambda counts as part of the function that defines it."""
+    while function is not None:
+        if function in entries:
+            return True
+        if function.name is not None and function.parent is not None:
+            return False
         function = function.parent
     return False
 

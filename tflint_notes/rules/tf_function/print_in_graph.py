@@ -19,7 +19,8 @@ class PrintInGraph(Rule):
     evidence TFN101 uses (a parameter of the graph function, a value computed by TF ops or layers, an
     f-string or `%` formatting of one). Printing shapes, strings and Python numbers at trace time is a
     deliberate debugging habit and is not flagged; TFN904 (off by default) flags every `print` in graph
-    code.
+    code. A model class whose every `compile(...)` in the module passes `run_eagerly=True` runs its
+    `train_step`/`call` eagerly under `fit`: a print there prints every step and is not flagged.
 
     ## Why is this bad?
     `print` is Python: in graph code it runs once, while tracing, and shows symbolic tensors
