@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--sample", type=int, metavar="N",
                         help="print N findings of --rule with their source lines, for a reader to judge")
-    parser.add_argument("--rule", metavar="CODE", help="the rule --sample draws from (only that rule is run)")
+    parser.add_argument("--rule", metavar="CODE", help="the rules --sample draws from, comma-separated (only they run)")
     parser.add_argument("--seed", type=int, default=0, help="which sample --sample draws (default 0)")
     parser.add_argument("--silenced", action="store_true",
                         help="also run against TF 2.21 + Keras 3 and count what the declared targets silence")
@@ -230,7 +230,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {name}: {sum(c.values())} ({', '.join(f'{k} {v}' for k, v in sorted(c.items()))}); "
                   f"{' | '.join(root_targets[name][1:3])}")
     if args.sample is not None:
-        print_sample(every, args.rule.upper(), args.sample, args.seed)
+        for code in rules:
+            print_sample(every, code, args.sample, args.seed)
     if args.list:
         Path(args.list).write_text("\n".join(sorted(listed)) + "\n", encoding="utf-8")
     if args.write_baseline:

@@ -8,6 +8,7 @@ those of the code seen so far: reading a local before its assignment is an Unbou
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -95,6 +96,26 @@ def _is_literal(node: cst.BaseExpression) -> bool:
     if isinstance(node, (cst.Tuple, cst.List)):
         return all(_is_literal(e.value) for e in node.elements)
     return False
+
+
+# `dft_length (int): ...`, `dft_length (int, optional) - ...`, `dft_length: int`, `dft_length : int` (numpy style)
+_DOCUMENTED_TYPE = re.compile(r"^[ \t]*\*{0,2}(\w+)[ \t]*(?:\([ \t]*(\w+)[^)\n]*\)|:[ \t]*(\w+)\b)", re.MULTILINE)
+_SCALAR_TYPES = frozenset({"int", "float", "bool", "str", "integer", "boolean", "string"})
+
+
+def _documented_as_python_scalars(node: cst.FunctionDef) -> set:
+    """Parameters the docstring types as a Python int/float/bool/str: a tf.function traces them as Python values,
+    so NumPy on them is fine (the author says what they pass)."""
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    first = body[0] if body else None
+    if not (isinstance(first, cst.SimpleStatementLine) and isinstance(first.body[0], cst.Expr)
+            and isinstance(first.body[0].value, (cst.SimpleString, cst.ConcatenatedString))):
+        return set()
+    text = first.body[0].value.evaluated_value
+    if not isinstance(text, str):
+        return set()
+    return {m.group(1) for m in _DOCUMENTED_TYPE.finditer(text)
+            if (m.group(2) or m.group(3) or "").lower() in _SCALAR_TYPES}
 
 
 def _collect_bindings_params(params: cst.Parameters) -> set:
@@ -225,6 +246,8 @@ class ScopeTracking:
                 continue
             candidates.add(p.name.value)
         names += [p.name.value for p in params_node.kwonly_params]
+        if candidates and isinstance(node, cst.FunctionDef):
+            candidates -= _documented_as_python_scalars(node)
         info = FunctionInfo(node, name, parent, cls, names, candidates)
         info.bound.update(_collect_bindings_params(params_node))
         self.functions.append(info)

@@ -570,7 +570,9 @@ class DropoutRate(Rule):
     """## What it does
     Flags dropout rates that cannot be right: a literal rate outside [0, 1) on Keras `Dropout`
     (and `SpatialDropout1D/2D/3D`, `AlphaDropout`, `GaussianDropout`) or `tf.nn.dropout`, and
-    `tf.nn.dropout(x, 0.9)` with a positional literal above 0.5.
+    `tf.nn.dropout(x, 0.9)` with a positional literal above 0.5 in a module that shows it came from TF1
+    (`keep_prob`, `compat.v1`, `tf.Session`, `tf.placeholder`, `tf.contrib`, `tf.layers.`): in TF 2 code a
+    positional 0.8 is the rate the author meant.
 
     ## Why is this bad?
     A rate of 1 or more, or below 0, is never what you want: depending on the layer and the Keras
@@ -614,6 +616,10 @@ class DropoutRate(Rule):
         return False
     triggers = ("ropout",)
 
+    def __init__(self, ctx, sink):
+        super().__init__(ctx, sink)
+        self._keep_prob_like: list = []
+
     def visit_Call(self, node: cst.Call) -> None:
         qual = self.ctx.resolve(node.func)
         if qual is None:
@@ -642,9 +648,20 @@ class DropoutRate(Rule):
                                   f"to drop; depending on the layer and Keras version this raises ValueError, drops "
                                   f"every unit, or adds no noise at all")
         elif name == "tensorflow.nn.dropout" and by_position and value > 0.5:
+            self._keep_prob_like.append((rate_arg, value, self.ctx.current_top))
+
+    def finish(self) -> None:
+        # A positional 0.8 is a keep probability only in code that came from TF1; in TF 2 code it is the rate
+        # the author meant (Keras's own tests drop 80% on purpose).
+        if not self._keep_prob_like or not _TF1_HERITAGE.search(self.ctx.module.code):
+            return
+        for rate_arg, value, top in self._keep_prob_like:
             self.report(rate_arg, f"tf.nn.dropout(x, {value:g}) drops {value:.0%} of the units: the second argument "
                                   f"was keep_prob in TF1 but is rate in TF2; if you meant to keep {value:.0%}, "
-                                  f"write rate={1 - value:.2g}")
+                                  f"write rate={1 - value:.2g}", top=top)
+
+
+_TF1_HERITAGE = re.compile(r"keep_prob|compat\.v1|tf\.Session|tf\.placeholder|tf\.contrib|tf\.layers\.")
 
 
 class ReduceWithoutAxis(Rule):

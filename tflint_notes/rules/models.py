@@ -181,10 +181,18 @@ class _ModelFacts(Rule):
             facts.pop(name, None)
 
 
+# keras.applications models without BatchNormalization (ConvNeXt normalises with LayerNormalization): a frozen
+# one behaves the same with or without training=False.
+_WITHOUT_BATCH_NORM = frozenset({
+    "VGG16", "VGG19", "ConvNeXtTiny", "ConvNeXtSmall", "ConvNeXtBase", "ConvNeXtLarge", "ConvNeXtXLarge",
+})
+
+
 class FrozenBaseTrainingMode(_ModelFacts):
     """## What it does
     Flags a call of a pretrained model — from `keras.applications.*` or `keras.models.load_model`
-    — whose `.trainable` was set to `False`, when the call does not pass `training=False`.
+    — whose `.trainable` was set to `False`, when the call does not pass `training=False`. Not for the
+    applications without BatchNormalization (VGG16, VGG19, ConvNeXt*): training mode changes nothing there.
 
     ## Why is this bad?
     The Keras transfer-learning guide's warning: a frozen base built into a new model without
@@ -249,6 +257,8 @@ class FrozenBaseTrainingMode(_ModelFacts):
             if len(names) == 1 and isinstance(node.value, cst.Call):
                 qual = self.ctx.resolve(node.value.func)
                 q = canonical(qual) if qual else ""
+                if q.startswith("keras.applications.") and q.rsplit(".", 1)[-1] in _WITHOUT_BATCH_NORM:
+                    continue  # nothing for training=False to protect: the base has no BatchNormalization
                 if q.startswith("keras.applications.") or q in ("keras.models.load_model", "keras.saving.load_model"):
                     facts[names[0]] = {"frozen": False}
 

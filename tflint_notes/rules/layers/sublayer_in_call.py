@@ -139,6 +139,9 @@ class SublayerInCall(_LayerRule):
         if found is None:
             return
         method, cls = found
+        if isinstance(method.node, cst.FunctionDef) and any(
+                "track_tf1_style_variables" in self.ctx.module.code_for_node(d.decorator) for d in method.node.decorators):
+            return  # tf_keras's variable-scope shim reuses the TF1-style layer's variables by name on every call
         if any(self._guards):
             if self.ctx.class_keras_flavour(cls) == "tf_keras":
                 return  # legacy Keras tracks a sublayer created once, on the first call; Keras 3 refuses it

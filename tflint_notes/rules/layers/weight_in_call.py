@@ -106,7 +106,7 @@ class WeightInCall(_LayerRule):
         self._guards: list = []  # enclosing `if self.w is None:` / `if not hasattr(self, "w"):` tests
 
     def visit_If(self, node: cst.If) -> None:
-        self._guards.append(creates_once(node.test))
+        self._guards.append(creates_once(node.test, truthiness=True))
 
     def leave_If(self, node: cst.If) -> None:
         self._guards.pop()

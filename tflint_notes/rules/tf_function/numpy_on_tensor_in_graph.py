@@ -67,7 +67,8 @@ class NumpyOnTensorInGraph(Rule):
     its file:line).
 
     A call is flagged only when an argument is tensor-valued: a parameter of the graph function
-    (not `self`, not one with a literal default), a name assigned from a `tf.*` call or a layer call,
+    (not `self`, not one with a literal default or a basic annotation, not one its docstring types as a
+    Python `int`/`float`/`bool`/`str`: `dft_length (int): ...`), a name assigned from a `tf.*` call or a layer call,
     or arithmetic, indexing or an element-wise comparison on those (`np.count_nonzero(widths > 0)`;
     `x is None` and `k in d` are Python bools). Literal-only calls (`np.sqrt(2.0)`), dtypes (`np.float32`),
     constants (`np.pi`, `np.finfo(...)`), shape helpers (`np.shape`, `np.ndim`), `np.random`

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import ClassVar
 
 import libcst as cst
@@ -19,7 +20,8 @@ class PrintInGraph(Rule):
     evidence TFN101 uses (a parameter of the graph function, a value computed by TF ops or layers, an
     f-string or `%` formatting of one). Printing shapes, strings and Python numbers at trace time is a
     deliberate debugging habit and is not flagged; TFN904 (off by default) flags every `print` in graph
-    code. A model class whose every `compile(...)` in the module passes `run_eagerly=True` runs its
+    code. A print whose text says it is about tracing (`print("Tracing", x)`) is a trace-time log on
+    purpose and is not flagged either. A model class whose every `compile(...)` in the module passes `run_eagerly=True` runs its
     `train_step`/`call` eagerly under `fit`: a print there prints every step and is not flagged.
 
     ## Why is this bad?
@@ -73,6 +75,8 @@ class PrintInGraph(Rule):
             return
         evidence = None
         if self.tensors_only:
+            if any(_TRACING.search(_literal_text(a.value)) for a in node.args if a.keyword is None):
+                return  # print("Tracing", x): a trace-time log, on purpose
             evidence = merge(self._printed_evidence(a.value) for a in node.args if a.keyword is None)
             if evidence is None:
                 return
@@ -94,6 +98,19 @@ class PrintInGraph(Rule):
             return merge(self.ctx.evidence(part.expression) for part in value.parts
                          if isinstance(part, cst.FormattedStringExpression))
         return self.ctx.evidence(value)
+
+
+_TRACING = re.compile(r"(?i)\btrac(e|es|ed|ing)\b")
+
+
+def _literal_text(value: cst.BaseExpression) -> str:
+    """The literal text of a string argument (an f-string's fixed parts), "" for anything else."""
+    if isinstance(value, (cst.SimpleString, cst.ConcatenatedString)):
+        text = value.evaluated_value
+        return text if isinstance(text, str) else ""
+    if isinstance(value, cst.FormattedString):
+        return "".join(p.value for p in value.parts if isinstance(p, cst.FormattedStringText))
+    return ""
 
 
 class PrintInGraphAny(PrintInGraph):
