@@ -80,6 +80,20 @@ def test_flake8_noqa_select_and_ignore(tmp_path):
     path.write_text(SEED)
     assert flake8("--select=TFN", "--extend-ignore=TFN1", str(path)).stdout == ""
     assert "TFN" not in flake8("--select=E", str(path)).stdout
+    assert "TFN101" in flake8("--select=E", "--extend-select=TFN1", str(path)).stdout
+    assert "TFN101" in flake8("--select=E,T", str(path)).stdout
+
+
+def test_plugin_does_no_work_when_no_tfn_code_is_selected(tmp_path):
+    """flake8 runs every plugin whatever --select says: with no TFN code selected the plugin must not lint
+    (its result cache shows whether it did)."""
+    path = tmp_path / "seed.py"
+    path.write_text(SEED)
+    cache = tmp_path / "cache"
+    assert "TFN" not in flake8("--select=E,F,W", f"--tflint-notes-cache-dir={cache}", str(path)).stdout
+    assert not cache.exists() or not any(p.is_file() for p in cache.rglob("*"))
+    assert "TFN101" in flake8("--select=E,F,W,TFN", f"--tflint-notes-cache-dir={cache}", str(path)).stdout
+    assert any(p.is_file() for p in cache.rglob("*"))
 
 
 def test_flake8_config_file(tmp_path):

@@ -31,6 +31,7 @@ class TFLintNotesChecker:
     _enabled_off_by_default: tuple = ()
 
     _cache_dir: str | None = None
+    _selected = True  # False when flake8's --select names no TFN code: nothing of ours would be reported
     _keras: str | None = None
     _target_tensorflow: str | None = None
 
@@ -54,6 +55,12 @@ class TFLintNotesChecker:
 
     @classmethod
     def parse_options(cls, options) -> None:
+        chosen = getattr(options, "select", None)
+        if chosen is not None:  # an explicit --select (plus --extend-select) replaces the default selection
+            chosen = [*chosen, *(getattr(options, "extend_select", None) or [])]
+            cls._selected = any(code and ("TFN".startswith(code) or code.startswith("TFN")) for code in chosen)
+        else:
+            cls._selected = True
         wanted = tuple(code.strip().upper() for code in options.tflint_notes_enable if code.strip())
         cache = options.tflint_notes_cache_dir or None
         if os.environ.get("TFLINT_NOTES_NO_CACHE"):
@@ -84,6 +91,8 @@ class TFLintNotesChecker:
         return cls._linter
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
+        if not self._selected:
+            return  # flake8 runs every plugin whatever --select says; do not parse for findings it drops
         text = "".join(self._lines)
         try:
             tree = self._tree if isinstance(self._tree, ast.Module) else None

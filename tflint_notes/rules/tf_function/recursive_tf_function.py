@@ -51,9 +51,28 @@ class RecursiveTfFunction(Rule):
 
     @staticmethod
     def screen(facts: FileFacts) -> bool:
+        # Exact on the AST: a call by name of a tf.function (or of `g = tf.function(f)`'s f) inside a def of
+        # that name -- what `finish` reports, before its shadowing checks.
         names = facts.tf_function_names()
-        return bool(names) and any(c.func is not None and type(c.node.func) is ast.Name and c.node.func.id in names
-                                   for c in facts.calls)
+        if not names:
+            return False
+        wrapped: dict = {}
+        for node, _ in facts.assignments:
+            if type(node) is ast.Assign and type(node.value) is ast.Call and node.value.args and (
+                    type(node.value.args[0]) is ast.Name and facts.is_tf_function(node.value.func)):
+                for target in node.targets:
+                    if type(target) is ast.Name:
+                        wrapped[target.id] = node.value.args[0].id
+        for c in facts.calls:
+            if c.func is None or type(c.node.func) is not ast.Name or c.node.func.id not in names:
+                continue
+            targets = {c.node.func.id, wrapped.get(c.node.func.id)}
+            func = c.func
+            while func is not None:
+                if func.name in targets:
+                    return True
+                func = func.parent
+        return False
 
     def __init__(self, ctx, sink):
         super().__init__(ctx, sink)
