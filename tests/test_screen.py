@@ -189,3 +189,37 @@ def test_a_cache_hit_needs_no_trigger_search(tmp_path, monkeypatch):
     assert linter.lint(text).diagnostics == first
     with pytest.raises(AssertionError):  # a text not in the cache is searched
         linter.lint(text + "\n# changed\n")
+
+
+_TAPE = """
+import tensorflow as tf
+{setup}
+with tf.GradientTape() as tape:
+    y = x * x
+{after}
+grad = tape.gradient(y, x)
+"""
+
+
+@pytest.mark.parametrize("setup, after, may_fire", [
+    ("x = tf.Variable(3.0)", "", set()),  # float source, target inside the block: nothing can fire
+    ("x = tf.Variable(3)", "", {"TFN401"}),  # an integer source
+    ("x = tf.constant(3.0)", "", {"TFN402"}),  # a constant source (watching is judged on the tree)
+    ("x = tf.Variable(3.0)", "y = x * 2", {"TFN404"}),  # the target is computed again after the block
+])
+def test_autodiff_screens_admit_only_files_with_their_shape(setup, after, may_fire):
+    facts = FileFacts(compile_tree(_TAPE.format(setup=setup, after=after)))
+    admitted = {code for code in ("TFN401", "TFN402", "TFN404") if RULES[code].screen(facts)}
+    assert admitted == may_fire
+
+
+@pytest.mark.parametrize("src, may_fire", [
+    ("@tf.function\ndef f(x):\n    return x\nfor i in range(3):\n    f(i)\n", True),
+    ("@tf.function\ndef f(x):\n    return x\nfor i in range(3):\n    f(tf.constant(i))\n", False),
+    ("@tf.function(input_signature=[tf.TensorSpec([])])\ndef f(x):\n    return x\nfor i in range(3):\n    f(i)\n", False),
+    ("def g():\n    @tf.function\n    def f(x):\n        return x\n    for i in range(3):\n        f(i)\n", False),
+    ("def f(x):\n    return x\ng = tf.function(f)\nfor i in range(3):\n    g(x=i * 2)\n", True),
+])
+def test_retracing_screen_is_exact_on_the_call_shape(src, may_fire):
+    facts = FileFacts(compile_tree("import tensorflow as tf\n" + src))
+    assert bool(RULES["TFN108"].screen(facts)) == may_fire

@@ -28,6 +28,70 @@ _GRADIENT_METHODS = ("gradient", "jacobian", "batch_jacobian")
 def _gradient_calls(facts: FileFacts) -> int:
     """How many `<x>.gradient/jacobian/batch_jacobian(...)` calls the file has (the rules' screen)."""
     return sum(1 for c in facts.calls if type(c.node.func) is ast.Attribute and c.node.func.attr in _GRADIENT_METHODS)
+
+
+def _gradient_sources(facts: FileFacts) -> set:
+    """Names passed as the sources (second argument) of `<x>.gradient(...)`, alone or in a list/tuple."""
+    names: set = set()
+    for c in facts.calls:
+        func = c.node.func
+        if type(func) is not ast.Attribute or func.attr != "gradient":
+            continue
+        value = c.node.args[1] if len(c.node.args) > 1 else next(
+            (k.value for k in c.node.keywords if k.arg == "sources"), None)
+        elements = value.elts if type(value) in (ast.List, ast.Tuple) else [value]
+        names.update(e.id for e in elements if type(e) is ast.Name)
+    return names
+
+
+def _bound_to(facts: FileFacts, callees: tuple, first_argument) -> set:
+    """Names assigned a call of one of `callees` (canonical names) whose first argument passes the test."""
+    names: set = set()
+    for node, _ in facts.assignments:
+        value = getattr(node, "value", None)
+        if type(node) is not ast.Assign or type(value) is not ast.Call or not value.args:
+            continue
+        if first_argument is not None and not first_argument(value.args[0]):
+            continue
+        if any(canonical(q) in callees for q in facts.qualnames(value.func)):
+            for target in node.targets:
+                names.update(t.id for t in ast.walk(target) if type(t) is ast.Name)
+    return names
+
+
+def _is_int_literal(node: ast.AST) -> bool:
+    if type(node) is ast.UnaryOp:
+        return _is_int_literal(node.operand)
+    if type(node) in (ast.List, ast.Tuple):
+        return bool(node.elts) and all(_is_int_literal(e) for e in node.elts)
+    return type(node) is ast.Constant and type(node.value) is int
+
+
+def _target_assigned_after_tape(facts: FileFacts) -> bool:
+    ends: dict = {}  # tape name -> the last lines of its `with` blocks
+    for node in ast.walk(facts.tree):
+        if type(node) in (ast.With, ast.AsyncWith):
+            for item in node.items:
+                if type(item.optional_vars) is ast.Name and type(item.context_expr) is ast.Call and any(
+                        canonical(q) == "tensorflow.GradientTape" for q in facts.qualnames(item.context_expr.func)):
+                    ends.setdefault(item.optional_vars.id, []).append(node.end_lineno or node.lineno)
+    if not ends:
+        return False
+    assigned: dict = {}
+    for node, _ in facts.assignments:
+        for target in node.targets if type(node) is ast.Assign else [node.target]:
+            for name in ast.walk(target):
+                if type(name) is ast.Name:
+                    assigned.setdefault(name.id, []).append(node.lineno)
+    for c in facts.calls:
+        func = c.node.func
+        if (type(func) is ast.Attribute and func.attr in _GRADIENT_METHODS and type(func.value) is ast.Name
+                and func.value.id in ends and c.node.args and type(c.node.args[0]) is ast.Name):
+            if any(line > end for line in assigned.get(c.node.args[0].id, ()) for end in ends[func.value.id]):
+                return True
+    return False
+
+
 _FLOAT_DTYPES = ("float16", "float32", "float64", "bfloat16", "half", "double", "complex64", "complex128")
 
 
@@ -266,7 +330,9 @@ class IntegerGradientSource(_AutodiffRule):
 
     @staticmethod
     def screen(facts: FileFacts) -> bool:
-        return _gradient_calls(facts) >= 1
+        # A name bound to tf.Variable/tf.constant of an integer literal, passed as a gradient's source.
+        return bool(_gradient_sources(facts) & _bound_to(facts, ("tensorflow.Variable", "tensorflow.constant"),
+                                                       _is_int_literal))
     triggers = ("GradientTape",)
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -331,7 +397,8 @@ class UnwatchedConstant(_AutodiffRule):
 
     @staticmethod
     def screen(facts: FileFacts) -> bool:
-        return _gradient_calls(facts) >= 1
+        # A name bound to a tf.constant, passed as a gradient's source (watching is judged on the tree).
+        return bool(_gradient_sources(facts) & _bound_to(facts, ("tensorflow.constant",), None))
     triggers = ("GradientTape",)
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -572,7 +639,8 @@ class TargetOutsideTape(_AutodiffRule):
 
     @staticmethod
     def screen(facts: FileFacts) -> bool:
-        return _gradient_calls(facts) >= 1
+        # `with tf.GradientTape() as t:` ... then `y = ...` after the block, and `t.gradient(y, ...)`.
+        return _gradient_calls(facts) >= 1 and _target_assigned_after_tape(facts)
     triggers = ("GradientTape",)
 
     def visit_Call(self, node: cst.Call) -> None:

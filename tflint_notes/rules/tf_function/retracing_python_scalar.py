@@ -69,9 +69,24 @@ class RetracingPythonScalar(Rule):
 
     @staticmethod
     def screen(facts: FileFacts) -> bool:
-        names = facts.tf_function_names()
-        return bool(names) and any(c.in_loop and type(c.node.func) is ast.Name and c.node.func.id in names
-                                   for c in facts.calls)
+        # What `finish` can report: a call in a loop, by name, of a module-level tf.function without an
+        # input_signature (decorated, or `g = tf.function(f)` outside functions), with an argument that is a name
+        # or arithmetic (a literal or a call never changes with the loop variable).
+        def signed(call) -> bool:
+            return type(call) is ast.Call and any(k.arg == "input_signature" for k in call.keywords)
+
+        retracing = {func.name for func in facts.functions
+                     if func.parent is None and func.cls is None and facts.decorated_with_tf_function(func)
+                     and not any(signed(d) for d in func.node.decorator_list if facts.is_tf_function(
+                         d.func if type(d) is ast.Call else d))}
+        for node, func in facts.assignments:
+            if func is None and type(node) is ast.Assign and type(node.value) is ast.Call and (
+                    facts.is_tf_function(node.value.func) and not signed(node.value)):
+                retracing.update(t.id for t in node.targets if type(t) is ast.Name)
+        return bool(retracing) and any(
+            c.in_loop and type(c.node.func) is ast.Name and c.node.func.id in retracing
+            and any(type(a) in (ast.Name, ast.BinOp, ast.UnaryOp)
+                    for a in (*c.node.args, *(k.value for k in c.node.keywords))) for c in facts.calls)
 
     def __init__(self, ctx, sink):
         super().__init__(ctx, sink)
