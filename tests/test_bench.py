@@ -17,7 +17,7 @@ def test_bench_smoke():
                           text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     for row in ("bare libcst parse", "check cold", "check warm", "flake8 E,F,W,TFN warm", "fix --diff / check",
-                "peak memory (MB)"):
+                "peak memory, ours (MB)", "peak memory, flake8 E,F,W"):
         assert row in proc.stdout, proc.stdout
 
 
