@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tflint_notes.analysis.calls import CallGraph, CallSite, argument_keys
+from tflint_notes.analysis.calls import CallGraph, CallSite, argument_keys, call_argument
 from tflint_notes.analysis.graph import GraphContext
 from tflint_notes.analysis.imports import ImportResolution, module_level_statements
 from tflint_notes.analysis.keras_classes import KerasClasses
@@ -27,18 +27,20 @@ from tflint_notes.analysis.keras_objects import KERAS_MODEL_ATTRIBUTES, NOT_KERA
 from tflint_notes.analysis.names import canonical, is_keras_base, is_tf_function, tf_call_returns_tensor
 from tflint_notes.analysis.project import ProjectFacts
 from tflint_notes.analysis.regions import LoopsAndRegions
+from tflint_notes.analysis.saving_sites import literal_dict_keys
 from tflint_notes.analysis.scopes import (
     MODULE,
     ClassInfo,
     FunctionInfo,
     ScopeTracking,
     class_methods,
+    classdef_methods,
     names_bound_by_target,
 )
 from tflint_notes.analysis.tensors import DEFINITELY_TENSOR, TENSOR_ATTRIBUTES, Evidence, TensorEvidence, merge
 
 __all__ = [
-    "Analysis", "CallSite", "ClassInfo", "DEFINITELY_TENSOR", "Evidence", "FunctionInfo", "KerasObject", "MODULE",
+    "Analysis", "CallSite", "ClassInfo", "call_argument", "classdef_methods", "literal_dict_keys", "DEFINITELY_TENSOR", "Evidence", "FunctionInfo", "KerasObject", "MODULE",
     "NOT_KERAS", "TENSOR_ATTRIBUTES", "argument_keys", "canonical", "class_methods", "is_keras_base",
     "is_tf_function", "merge", "module_level_statements", "names_bound_by_target", "tf_call_returns_tensor",
 ]

@@ -43,6 +43,15 @@ def argument_keys(args) -> Iterator[tuple[int | str, cst.Arg]]:
             position += 1
 
 
+def call_argument(call: cst.Call, position: int, keyword: str) -> cst.BaseExpression | None:
+    """The value of the argument passed as `keyword=` or at `position` (not counting `*args`), or None."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            return arg.value
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    return positional[position].value if len(positional) > position else None
+
+
 class CallGraph:
     """The call sites of the module and the lookup of the function a name or `self.<method>` calls.  Reads
     the scopes, `evidence` (TensorEvidence) and `keras_object`/`keras_param` (KerasObjects)."""

@@ -189,13 +189,23 @@ class ImportResolution:
 
     def resolve(self, node: cst.BaseExpression) -> str | None:
         """Qualified name of a Name/Attribute chain through the import table, or None."""
+        return self._resolve_in(node, self._func_stack)
+
+    def resolve_at(self, node: cst.BaseExpression, function) -> str | None:
+        """`resolve` as seen inside `function` (a FunctionInfo, None: module level), after the traversal."""
+        stack = []
+        while function is not None:
+            stack.append(function)
+            function = function.parent
+        return self._resolve_in(node, stack[::-1])
+
+    def _resolve_in(self, node: cst.BaseExpression, stack: list) -> str | None:
         if isinstance(node, cst.Attribute):
-            base = self.resolve(node.value)
+            base = self._resolve_in(node.value, stack)
             return None if base is None else f"{base}.{node.attr.value}"
         if not isinstance(node, cst.Name):
             return None
         name = node.value
-        stack = self._func_stack
         for depth in range(len(stack) - 1, -1, -1):
             if name in stack[depth].imports:
                 qual, inner = stack[depth].imports[name], stack[depth + 1:]

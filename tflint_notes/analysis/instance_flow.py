@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from tflint_notes.analysis import saving_sites
-from tflint_notes.analysis.scopes import names_bound_by_target
+from tflint_notes.analysis.scopes import is_self, names_bound_by_target
 from tflint_notes.cstwalk import children
 
 _ADDING_METHODS = frozenset({"add", "append", "extend", "insert"})  # model.add(layer): the receiver holds it
@@ -170,7 +170,7 @@ class _Walk:
                 self._bind(element.value, value, scope, owner)
         elif isinstance(target, cst.StarredElement):
             self._bind(target.value, value, scope, owner)
-        elif isinstance(target, cst.Attribute) and _is_self(target.value) and scope.owner is not None:
+        elif isinstance(target, cst.Attribute) and is_self(target.value) and scope.owner is not None:
             self.attr_values.setdefault((scope.owner, target.attr.value), []).append((value, scope))
         elif isinstance(target, cst.Subscript):  # d["k"] = layer: d holds it
             self._bind(target.value, value, scope, owner, additive=True)
@@ -259,7 +259,7 @@ class InstanceFlow:
                 elif what == "values":
                     out |= self.classes_in(func, scope)
             elif isinstance(func, cst.Attribute):
-                if _is_self(func.value) and scope.owner is not None:
+                if is_self(func.value) and scope.owner is not None:
                     method = self._method(scope.owner, func.attr.value)
                     if method is not None:
                         out |= self._returns(method)
@@ -268,7 +268,7 @@ class InstanceFlow:
                 out |= self.classes_in(func, scope)
             return out
         if kind is cst.Attribute:
-            if _is_self(expr.value) and scope.owner is not None:
+            if is_self(expr.value) and scope.owner is not None:
                 return set(self.attribute_contents(scope.owner, expr.attr.value))
             return set(self.classes_in(expr.value, scope))
         if kind in (cst.Lambda, cst.SimpleString, cst.Integer, cst.Float, cst.FormattedString):
@@ -384,7 +384,7 @@ class InstanceFlow:
         """May the receiver of this method call be (or hold) an instance of `cls`?  `self` in a method of
         `cls` or of a subclass is one."""
         receiver = call.func.value
-        if _is_self(receiver) and scope.owner is not None:
+        if is_self(receiver) and scope.owner is not None:
             return scope.owner is cls or cls in self.local_bases(scope.owner)
         return cls in self.classes_in(receiver, scope)
 
@@ -397,10 +397,6 @@ class InstanceFlow:
 
     def path_format(self, path: cst.BaseExpression, scope: _Scope) -> str | None:
         return saving_sites.path_format(self, path, scope)
-
-
-def _is_self(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Name) and node.value == "self"
 
 
 def _every_param(params: cst.Parameters) -> list:

@@ -13,7 +13,6 @@ import libcst as cst
 
 from tflint_notes.analysis.imports import sets_legacy_keras
 from tflint_notes.analysis.keras_objects import NEVER_KERAS
-from tflint_notes.analysis.names import is_keras_base
 from tflint_notes.analysis.scopes import ClassInfo, class_methods
 from tflint_notes.cstwalk import walk
 

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from tflint_notes.analysis.calls import call_argument
 from tflint_notes.analysis.names import canonical
+from tflint_notes.analysis.scopes import is_self
 
 SAVE_FUNCTIONS = frozenset({"keras.models.save_model", "keras.saving.save_model"})
 LOAD_FUNCTIONS = frozenset({"keras.models.load_model", "keras.saving.load_model", "keras.saving.legacy.save.load_model"})
@@ -49,21 +51,21 @@ def sites_of(flow, call: cst.Call, scope):
     if name is not None:
         short = name.rsplit(".", 1)[-1]
         if name in SAVE_FUNCTIONS:
-            model = _argument(call, 0, "model")
-            path = _argument(call, 1, "filepath")
+            model = call_argument(call, 0, "model")
+            path = call_argument(call, 1, "filepath")
             if model is not None and path is not None:
                 yield Site("save", call, scope, model, path, _save_format(call), short)
         elif name in LOAD_FUNCTIONS:
-            path = _argument(call, 0, "filepath")
+            path = call_argument(call, 0, "filepath")
             if path is not None:
                 yield Site("load", call, scope, None, path, None, short)
         elif name in CLONE_FUNCTIONS:
-            yield Site("clone", call, scope, _argument(call, 0, "model"), label=short)
+            yield Site("clone", call, scope, call_argument(call, 0, "model"), label=short)
         elif name in SERIALIZE_FUNCTIONS:
-            yield Site("config", call, scope, _argument(call, 0, "obj" if "saving" in name else "layer"),
+            yield Site("config", call, scope, call_argument(call, 0, "obj" if "saving" in name else "layer"),
                        label=short)
         elif name in REBUILD_FUNCTIONS:
-            yield Site("rebuild", call, scope, _argument(call, 0, "config"), label=short)
+            yield Site("rebuild", call, scope, call_argument(call, 0, "config"), label=short)
         if name in _KNOWN_FUNCTIONS:
             return
     if not isinstance(func, cst.Attribute):
@@ -71,33 +73,25 @@ def sites_of(flow, call: cst.Call, scope):
     method = func.attr.value
     receiver = func.value
     if method == "save":
-        path = _argument(call, 0, "filepath")
+        path = call_argument(call, 0, "filepath")
         if path is not None:
             yield Site("save", call, scope, receiver, path, _save_format(call), _label(receiver, "save"))
     elif method in _CONFIG_METHODS and not call.args:
         yield Site("config", call, scope, receiver, label=_label(receiver, method))
     elif method in ("from_config", "from_json"):
-        yield Site("rebuild", call, scope, _argument(call, 0, "config"), label=_label(receiver, method))
+        yield Site("rebuild", call, scope, call_argument(call, 0, "config"), label=_label(receiver, method))
 
 def _resolve(flow, func: cst.BaseExpression, scope) -> str | None:
     """The qualified name of a call's callee through the import aliases of its scope chain."""
     root = func
     while isinstance(root, cst.Attribute):
         root = root.value
-    if not isinstance(root, cst.Name):
-        return None
-    what, _ = flow.lookup(root.value, scope)
-    if what != "unknown":
+    if not isinstance(root, cst.Name) or flow.lookup(root.value, scope)[0] != "unknown":
         return None  # a class, function or variable of the module: not an import
-    current = scope
-    while current is not None:
-        if current.info is not None and root.value in current.info.imports:
-            break
-        current = current.parent
-    else:
-        if root.value not in flow.ctx.module_imports:
-            return None
-    return _qualify(func, current.info.imports if current is not None else flow.ctx.module_imports)
+    while scope is not None and scope.info is None:
+        scope = scope.parent
+    return flow.ctx.resolve_at(func, scope.info if scope is not None else None)
+
 
 def path_key(flow, path: cst.BaseExpression, scope):
     """What identifies a save path, to match a save with the load of the same file."""
@@ -108,7 +102,7 @@ def path_key(flow, path: cst.BaseExpression, scope):
         what, found = flow.lookup(path.value, scope)
         bound_in = found[0] if what == "values" else _binding_scope(path.value, scope)
         return ("name", id(bound_in), path.value)
-    if isinstance(path, cst.Attribute) and _is_self(path.value) and scope.owner is not None:
+    if isinstance(path, cst.Attribute) and is_self(path.value) and scope.owner is not None:
         return ("attribute", id(scope.owner), path.attr.value)
     return ("code", id(scope), flow.ctx.module.code_for_node(path))
 
@@ -157,20 +151,8 @@ def path_format(flow, path: cst.BaseExpression, scope, _depth: int = 0) -> str |
 
 
 
-def _is_self(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Name) and node.value == "self"
-
-
-def _argument(call: cst.Call, position: int, keyword: str) -> cst.BaseExpression | None:
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == keyword:
-            return arg.value
-    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
-    return positional[position].value if len(positional) > position else None
-
-
 def _save_format(call: cst.Call) -> str | None:
-    value = _argument(call, 99, "save_format")
+    value = call_argument(call, 99, "save_format")
     text = _string(value) if value is not None else None
     return {"h5": "h5", "keras": "keras", "tf": "other"}.get(text) if text is not None else None
 
@@ -178,7 +160,7 @@ def _save_format(call: cst.Call) -> str | None:
 def _label(receiver: cst.BaseExpression, method: str) -> str:
     if isinstance(receiver, cst.Name):
         return f"{receiver.value}.{method}"
-    if isinstance(receiver, cst.Attribute) and _is_self(receiver.value):
+    if isinstance(receiver, cst.Attribute) and is_self(receiver.value):
         return f"self.{receiver.attr.value}.{method}"
     return method
 
@@ -206,16 +188,6 @@ def _binding_scope(name: str, scope):
             return current
         current = current.parent
     return scope
-
-
-def _qualify(func: cst.BaseExpression, imports: dict) -> str | None:
-    parts = []
-    while isinstance(func, cst.Attribute):
-        parts.append(func.attr.value)
-        func = func.value
-    if not isinstance(func, cst.Name) or func.value not in imports:
-        return None
-    return ".".join([imports[func.value], *reversed(parts)])
 
 
 def literal_dict_keys(func: cst.FunctionDef) -> set | None:

@@ -32,8 +32,16 @@ class ClassInfo:
 
 def class_methods(cls: ClassInfo) -> dict[str, cst.FunctionDef]:
     """The methods a class body defines, all of them (`ClassInfo.methods` grows during the traversal)."""
-    body = cls.node.body.body if isinstance(cls.node.body, cst.IndentedBlock) else ()
+    return classdef_methods(cls.node)
+
+
+def classdef_methods(node: cst.ClassDef) -> dict[str, cst.FunctionDef]:
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
     return {stmt.name.value: stmt for stmt in body if isinstance(stmt, cst.FunctionDef)}
+
+
+def is_self(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "self"
 
 
 @dataclass(eq=False)

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from tflint_notes.analysis import ClassInfo, FunctionInfo, class_methods, names_bound_by_target
+from tflint_notes.analysis import ClassInfo, FunctionInfo, class_methods, classdef_methods, names_bound_by_target
 from tflint_notes.cstwalk import children
 from tflint_notes.fixes import append_item, bracket_after, item_end
 from tflint_notes.results import Edit
@@ -252,8 +252,7 @@ def _extends_base_config(get_config: cst.FunctionDef) -> bool:
 
 
 def _init_of(cls: cst.ClassDef) -> cst.FunctionDef | None:
-    body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
-    return next((s for s in body if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"), None)
+    return classdef_methods(cls).get("__init__")
 
 
 def _named_params(func: cst.FunctionDef) -> list[str]:

@@ -7,7 +7,7 @@ import ast
 import libcst as cst
 
 from tflint_notes.analysis import ClassInfo, class_methods
-from tflint_notes.analysis.saving_sites import literal_dict_keys
+from tflint_notes.analysis import literal_dict_keys
 from tflint_notes.fixes import append_call_argument
 from tflint_notes.results import Edit
 from tflint_notes.rule import PendingFix

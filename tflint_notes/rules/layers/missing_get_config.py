@@ -6,7 +6,7 @@ import ast
 
 import libcst as cst
 
-from tflint_notes.analysis import ClassInfo
+from tflint_notes.analysis import ClassInfo, classdef_methods
 from tflint_notes.screen import FileFacts, walk_own_scope
 from tflint_notes.rules.layers._shared import (
     _GENERIC_BASES, _SerializationEvidence, _is_self_attr, _names_read, _walk_all, _walk_body,
@@ -182,7 +182,7 @@ class MissingGetConfig(_SerializationEvidence):
     def failure(self, cls: ClassInfo, details: dict) -> tuple[str, tuple] | None:
         flow = self.ctx.instance_flow()
         holders = {h for h in self.holders(flow, cls.node, self.constructor_owner)
-                   if h is cls.node or "get_config" not in _methods_of(h)}
+                   if h is cls.node or "get_config" not in classdef_methods(h)}
         if not holders:
             return None
         flavour = self.ctx.class_keras_flavour(cls)
@@ -230,11 +230,6 @@ class MissingGetConfig(_SerializationEvidence):
                 if name.value not in _BASIC_TYPE_NAMES:
                     return "annotation"
         return None
-
-
-def _methods_of(cls: cst.ClassDef) -> set:
-    body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
-    return {s.name.value for s in body if isinstance(s, cst.FunctionDef)}
 
 
 def _passes(call: cst.Call, names: set, positions: set) -> bool:

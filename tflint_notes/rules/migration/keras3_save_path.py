@@ -6,7 +6,7 @@ import ast
 
 import libcst as cst
 
-from tflint_notes.analysis import canonical
+from tflint_notes.analysis import call_argument, canonical
 from tflint_notes.rule import PendingFix, Replacement
 from tflint_notes.rules.keywords import own_method
 from tflint_notes.rules.migration._shared import GuardedRule, dotted_text
@@ -128,20 +128,20 @@ class Keras3SavePath(GuardedRule):
             name = canonical(qual)
             if name in _SAVED_MODEL_READERS:
                 position, keyword = _SAVED_MODEL_READERS[name]
-                literal = _final_literal(self.ctx, _argument(node, position if position is not None else 99, keyword),
+                literal = _final_literal(self.ctx, call_argument(node, position if position is not None else 99, keyword),
                                          self._value_of)
                 if literal is not None:
                     self._read_as_saved_model.add(literal[1])
                 return
             if name in _SAVE_FUNCTIONS:
-                self._check(node, _argument(node, 1, "filepath"), _MODEL_FILES, ".keras", "keras.models.save_model")
+                self._check(node, call_argument(node, 1, "filepath"), _MODEL_FILES, ".keras", "keras.models.save_model")
             elif name in _LOAD_FUNCTIONS:
-                self._check_load(node, _argument(node, 0, "filepath"))
+                self._check_load(node, call_argument(node, 0, "filepath"))
             elif name == _CHECKPOINT:
                 weights = any(a.keyword is not None and a.keyword.value == "save_weights_only"
                               and isinstance(a.value, cst.Name) and a.value.value == "True" for a in node.args)
                 wanted = (_WEIGHTS_FILE,) if weights else (".keras", ".h5")
-                self._check(node, _argument(node, 0, "filepath"), wanted, wanted[0], "ModelCheckpoint")
+                self._check(node, call_argument(node, 0, "filepath"), wanted, wanted[0], "ModelCheckpoint")
             return
         if not isinstance(func, cst.Attribute) or func.attr.value not in ("save", "save_weights"):
             return
@@ -151,12 +151,12 @@ class Keras3SavePath(GuardedRule):
         if own_method(self.ctx, obj.cls, func.attr.value) is not None:
             return
         if func.attr.value == "save":
-            path = _argument(node, 0, "filepath")
+            path = call_argument(node, 0, "filepath")
             literal = _final_literal(self.ctx, path, self._value_of)
             if literal is not None:
                 self._saves.append((node, path, literal, self.ctx.current_top))
         else:
-            self._check(node, _argument(node, 0, "filepath"), (_WEIGHTS_FILE,), _WEIGHTS_FILE, f"{dotted_text(func)}")
+            self._check(node, call_argument(node, 0, "filepath"), (_WEIGHTS_FILE,), _WEIGHTS_FILE, f"{dotted_text(func)}")
 
     def _check(self, call: cst.Call, path: cst.BaseExpression | None, allowed: tuple, suffix: str, what: str) -> None:
         literal = _final_literal(self.ctx, path, self._value_of)
@@ -257,14 +257,6 @@ def _may_build_keras_objects(facts: FileFacts) -> bool:
                     ("load_model", "clone_model", "model_from_json"))):
                 return True
     return False
-
-
-def _argument(call: cst.Call, position: int, keyword: str) -> cst.BaseExpression | None:
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == keyword:
-            return arg.value
-    positional = [a for a in call.args if a.keyword is None and not a.star]
-    return positional[position].value if len(positional) > position else None
 
 
 def _final_literal(ctx, node: cst.BaseExpression | None, value_of=None) -> tuple[cst.CSTNode, str] | None:
