@@ -93,6 +93,19 @@ def test_statistics_and_show_fixes(seed, capsys):
     assert "Fixed in seed.py: 1 × TFN101" in out
 
 
+def test_statistics_count_the_files_parsed_with_libcst(seed, capsys, monkeypatch):
+    """The screen decides a plain TF file on CPython's AST: only the file with a finding is parsed."""
+    (seed.parent / "clean.py").write_text("import tensorflow as tf\n\nx = tf.constant(1.0)\nprint(x + 1)\n")
+    (seed.parent / "other.py").write_text("print('no tensorflow here')\n")
+    _, out, _ = run(capsys, "check", ".", "--statistics", "-q", "--no-cache")
+    assert out.splitlines()[-1] == "3 file(s) checked: 1 parsed with libcst (33.3%), 1 with findings (33.3%)"
+    monkeypatch.setenv("TFLINT_NOTES_SCREEN_REPORT", "1")
+    (seed.parent / "clean.py").write_text("import tensorflow as tf\n\ny = tf.nn.dropout(tf.ones(3), 0.8)\n")
+    _, out, _ = run(capsys, "check", ".", "--statistics", "-q", "--no-cache", "--select", "TFN101,TFN303")
+    # 0.8 in TF 2 code is the rate meant (TFN303 wants TF1 traces): decided on the AST, never parsed
+    assert "2 parsed" not in out and "TFN303" not in out
+
+
 def test_stdin_check_and_fix():
     proc = subprocess.run([sys.executable, "-m", "tflint_notes", "check", "--stdin-filename", "pkg/seed.py", "-"],
                           input=SEED, capture_output=True, text=True)

@@ -7,7 +7,7 @@ import collections
 import difflib
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tflint_notes import __version__
@@ -279,6 +279,7 @@ class Outcome:
     facts: tuple | None = None
     withheld_unsafe: int = 0
     payload: object = None  # what a `Job.handler` hands back
+    parsed_for: tuple = ()  # the rules libcst parsed the file for (`--statistics`)
 
 
 _WORKER_LINTER: dict = {}
@@ -340,6 +341,7 @@ def _process_file(path: str, job: Job, view) -> Outcome:
         else:
             linted = linter.lint(document.text, project=project, view=view)
             result.diagnostics, internal = linted.diagnostics, linted.internal_errors
+            outcome.parsed_for = linted.parsed_for
             if keep_facts is not None:
                 keep_facts()
         for error in internal:
@@ -448,6 +450,7 @@ def _packed_views(files: list[str], job: Job, store, indexes: dict) -> dict | No
 
 def _merge_passes(first: Outcome, second: Outcome, job: Job) -> Outcome:
     """The second pass decides, except that fixes the first pass already wrote to disk stay counted."""
+    second.parsed_for = tuple(sorted({*first.parsed_for, *second.parsed_for}))  # parsed in either pass
     if job.command != "fix" or job.diff or not first.changed:
         return second
     second.result.applied = list(first.result.applied or ()) + list(second.result.applied or ())
@@ -547,6 +550,7 @@ def _run(args, settings: Settings) -> int:
     if args.verbose:
         _warn_unreadable(files, job)
     results: list[FileResult] = []
+    screening = ScreenCounts()
     progress = _Progress(len(files))
     stdin_only = files == ["-"]
     for outcome in _outcomes(files, job, 1 if stdin_only else _jobs(args, len(files)), progress):
@@ -556,6 +560,7 @@ def _run(args, settings: Settings) -> int:
         if outcome.stderr:
             sys.stderr.write(outcome.stderr)
         errors.extend(outcome.errors)
+        screening.add(outcome)
         totals.withheld_unsafe += outcome.withheld_unsafe
         if outcome.changed:
             totals.files_changed += 1
@@ -583,7 +588,7 @@ def _run(args, settings: Settings) -> int:
     if fixing and args.show_fixes:
         _show_fixes(results, sys.stderr if args.diff or stdin_only else out)
     if args.statistics:
-        _statistics(results, sys.stderr if args.output_format in ("json", "sarif") else out)
+        _statistics(results, screening, sys.stderr if args.output_format in ("json", "sarif") else out)
     if args.output_format in ("concise", "full") and not args.quiet:
         _summary(args, totals, fixing, sys.stderr if fixing and (args.diff or stdin_only) else out)
     if totals.errors:
@@ -637,13 +642,45 @@ def _show_fixes(results: list[FileResult], out) -> None:
             out.write(f"Fixed in {result.path}: " + ", ".join(f"{n} × {c}" for c, n in sorted(counts.items())) + "\n")
 
 
-def _statistics(results: list[FileResult], out) -> None:
+@dataclass
+class ScreenCounts:
+    """How many files libcst parsed, and for which rules (`--statistics`): the price of a run, since files
+    that no rule's AST screen lets through are decided on CPython's AST alone (screen.py)."""
+
+    files: int = 0
+    parsed: int = 0
+    with_findings: int = 0
+    # rule -> files parsed for it where it found nothing (what a sharper screen would save)
+    idle: collections.Counter = field(default_factory=collections.Counter)
+
+    def add(self, outcome: Outcome) -> None:
+        if outcome.result.error:
+            return
+        self.files += 1
+        found = {d.code for d in outcome.result.diagnostics}
+        self.with_findings += bool(found)
+        if outcome.parsed_for:
+            self.parsed += 1
+            self.idle.update(code for code in outcome.parsed_for if code not in found)
+
+    def write(self, out) -> None:
+        share = lambda n: f"{n / self.files:.1%}" if self.files else "0%"  # noqa: E731
+        out.write(f"{self.files} file(s) checked: {self.parsed} parsed with libcst ({share(self.parsed)}), "
+                  f"{self.with_findings} with findings ({share(self.with_findings)})\n")
+        if os.environ.get("TFLINT_NOTES_SCREEN_REPORT") and self.idle:
+            # for rule authors: which screens let files through that their rule then finds nothing in
+            out.write("parsed for a rule that found nothing there: " + ", ".join(
+                f"{code} {n}" for code, n in self.idle.most_common()) + "\n")
+
+
+def _statistics(results: list[FileResult], screening: ScreenCounts, out) -> None:
     counts = collections.Counter(d.code for r in results for d in r.diagnostics)
     fixable = collections.Counter(d.code for r in results for d in r.diagnostics if d.fix is not None and d.fix.safe)
     rules = all_rules()
     for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
         mark = "[*]" if fixable[code] else "   "
         out.write(f"{count:>6}  {code}  {mark} {rules[code].name}\n")
+    screening.write(out)
 
 
 def _summary(args, totals: Totals, fixing: bool, out) -> None:

@@ -56,7 +56,7 @@ class InternalError(Exception):
 
 
 def _apply_noqa(text: str, raw: LintResult) -> LintResult:
-    result = LintResult(internal_errors=raw.internal_errors)
+    result = LintResult(internal_errors=raw.internal_errors, parsed_for=raw.parsed_for)
     noqa = NoqaIndex(text)
     if noqa.file_exempt:
         result.suppressed = len(raw.diagnostics)
@@ -98,6 +98,9 @@ class LintResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     suppressed: int = 0
     internal_errors: list[InternalError] = field(default_factory=list)
+    # The rules for which libcst parsed the text (their screens said "maybe"); empty when it was not parsed
+    # (no rule passed its screen, or a cache hit).  `check --statistics` counts them.
+    parsed_for: tuple[str, ...] = ()
 
 
 class RuleSet:
@@ -386,6 +389,8 @@ class Linter:
                 facts = FileFacts(tree, view)
             except RecursionError:
                 facts = None
+        if facts is not None:
+            facts.text = text
         self._last_parse = (text, tree, facts)
         return facts
 
@@ -456,7 +461,7 @@ class Linter:
             candidates = self._run(module, active, failures, project, target or project.target, view)
         except RecursionError:
             raise ParseError("nesting too deep to analyse") from None
-        result = LintResult(internal_errors=failures)
+        result = LintResult(internal_errors=failures, parsed_for=tuple(cls.code for cls in active))
         if not candidates:
             return result
         result.diagnostics = self._to_diagnostics(text, module, statement_lines, candidates, failures)

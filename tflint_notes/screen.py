@@ -78,6 +78,7 @@ class FileFacts:
 
     def __init__(self, tree: ast.Module, view=None):
         self.tree = tree
+        self.text: str | None = None  # the source, when the engine has it (a screen without it says "maybe")
         # What the project index says of this module (project/view.py): Keras bases and graph callers in other
         # modules.  Relative imports are read only when it knows the module's package.
         self.view = None

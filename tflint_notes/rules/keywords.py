@@ -14,7 +14,7 @@ import libcst as cst
 from tflint_notes.analysis import canonical, class_methods, is_keras_base
 from tflint_notes.keras_arguments import renamed_argument
 from tflint_notes.rule import PendingFix, Replacement, Rule
-from tflint_notes.screen import FileFacts, keyword_names
+from tflint_notes.screen import FileFacts, keyword_names, names_bound
 
 OPEN = "**"
 LAYER_CALL_KEYWORDS = ("training", "mask")
@@ -69,6 +69,56 @@ def edit_distance(a: str, b: str) -> int:
                 row[j] = min(row[j], rows[-2][j - 2] + 1)
         rows.append(row)
     return rows[-1][-1]
+
+
+def _project_keywords(facts: FileFacts) -> tuple[dict, frozenset, set]:
+    """What TFN301 checks calls of project Keras classes of other modules against: ({class qualname: the
+    keywords its `__init__` accepts, with the Keras base layer's where **kwargs reaches it; None when
+    unknown}, every keyword their `call` accepts, the names the file binds by assignment)."""
+    found = facts.memo.get("TFN301 project")
+    if found is None:
+        view = facts.view
+        calls = set()
+        inits = {}
+        for qualname, base in view.keras:
+            accepted = view.keywords_of(qualname, "__init__")
+            if accepted is not None and OPEN in accepted:
+                accepted = (accepted - {OPEN}) | signatures().get(canonical(base), frozenset())
+            inits[qualname] = accepted
+            calls.update(view.keywords_of(qualname, "call") or ())
+        calls.discard(OPEN)
+        bound = set()
+        for node, _ in facts.assignments:
+            for target in (node.targets if type(node) is ast.Assign else (node.target,)):
+                bound.update(names_bound(target))
+        found = facts.memo["TFN301 project"] = (inits, frozenset(calls), bound)
+    return found
+
+
+def _keras_class_methods(facts: FileFacts) -> dict:
+    """{method name: [defs]} of the file's Keras classes and of the classes of this file they derive from."""
+    named: dict = {}
+    for klass in facts.classes:
+        named.setdefault(klass.name, []).append(klass)
+    todo, seen = list(facts.keras_classes()), set()
+    while todo:
+        klass = todo.pop()
+        if klass not in seen:
+            seen.add(klass)
+            todo.extend(c for b in klass.node.bases if type(b) is ast.Name for c in named.get(b.id, ()))
+    return {name: [f for f in funcs if f.cls in seen] for name, funcs in facts.methods_named.items()}
+
+
+def _near(word: str, names: frozenset, memo: dict) -> bool:
+    """Is some other name of `names` within `closest`'s distance of `word`?  (A superset of "closest(word, A)
+    is not None" for every A within `names` that lacks `word`: ties are ignored.)"""
+    key = (word, id(names))
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = any(
+            name != word and abs(len(name) - len(word)) <= 2
+            and edit_distance(word, name) <= (1 if min(len(name), len(word)) <= 5 else 2) for name in names)
+    return found
 
 
 def closest(word: str, valid) -> str | None:
@@ -194,16 +244,30 @@ class MisspelledKeyword(Rule):
     @staticmethod
     def screen(facts: FileFacts) -> bool:
         table = signatures()
-        # Keras classes of other project modules (their own signatures, through the project index)
-        project_classes = facts.view is not None and bool(facts.view.keras)
+        project = _project_keywords(facts) if facts.view is not None and facts.view.keras else None
+        keras_methods = None
+        near: dict = {}
         for c in facts.calls:
             node = c.node
             words = [k.arg for k in node.keywords if k.arg is not None]
             if not words:
                 continue
-            if project_classes:
-                return True
             func = node.func
+            on_super = type(func) is ast.Attribute and type(func.value) is ast.Call and (
+                type(func.value.func) is ast.Name and func.value.func.id == "super")
+            if project is not None and not on_super:
+                inits, calls, bound = project
+                # a project Keras class of another module constructed: checked against its own `__init__`
+                for qualname in facts.qualnames(func) & inits.keys():
+                    accepted = inits[qualname]
+                    if accepted is not None and any(w not in accepted and closest(w, accepted) for w in words):
+                        return True
+                # an instance of one called (`gate(x, trainng=True)`): any name the file assigns, any attribute
+                # (`self.gate`), any call's result; not a function it defines or imports
+                instance = type(func) is not ast.Name or func.id in bound or not (
+                    func.id in facts.functions_named or func.id in facts.imports)
+                if instance and any(_near(word, calls, near) for word in words):
+                    return True
             entries = [name for name in facts.canonical_names(func) if name in table]
             if type(func) is ast.Attribute:
                 entries.extend(name for name in (f"tensorflow.data.Dataset.{func.attr}", MODEL_METHOD_PREFIX + func.attr)
@@ -214,11 +278,16 @@ class MisspelledKeyword(Rule):
                 entries.append(_LAYER_CALL)
             if any(_could_flag(entry, word) for entry in entries for word in words):
                 return True
-            # methods of this file's classes (`gan.compile(d_optimiser=...)`, `layer(x, maskss=...)`)
+            if on_super:
+                continue  # super().method(...): only the Keras Model table above applies
+            # methods of this file's Keras classes (`gan.compile(d_optimiser=...)`, `layer(x, maskss=...)`),
+            # including what their bases of this file define
+            if keras_methods is None:
+                keras_methods = _keras_class_methods(facts)
             method = func.attr if type(func) is ast.Attribute else "call"
-            defs = list(facts.methods_named.get(method, ()))
+            defs = list(keras_methods.get(method, ()))
             if type(func) is ast.Attribute and type(func.value) is ast.Name and func.value.id == "self":
-                defs += facts.methods_named.get("call", ())  # self.pool(...) with self.pool = MaskedPool()
+                defs += keras_methods.get("call", ())  # self.pool(...) with self.pool = MaskedPool()
             for defined in defs:
                 args = defined.node.args
                 accepted = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
@@ -566,6 +635,16 @@ def _literal_number(node: cst.BaseExpression) -> float | None:
     return None
 
 
+def _ast_literal_number(node: ast.AST) -> float | None:
+    """`_literal_number` on CPython's AST."""
+    negative = type(node) is ast.UnaryOp and type(node.op) is ast.USub
+    if negative:
+        node = node.operand
+    if type(node) is ast.Constant and type(node.value) in (int, float):
+        return -float(node.value) if negative else float(node.value)
+    return None
+
+
 class DropoutRate(Rule):
     """## What it does
     Flags dropout rates that cannot be right: a literal rate outside [0, 1) on Keras `Dropout`
@@ -608,10 +687,29 @@ class DropoutRate(Rule):
 
     @staticmethod
     def screen(facts: FileFacts) -> bool:
+        # Exact: the same callee, rate argument and literal the rule reads, on the AST.
         for c in facts.calls:
-            for q in facts.qualnames(c.node.func):
+            node = c.node
+            for q in facts.qualnames(node.func):
                 name = canonical(q)
-                if name == "tensorflow.nn.dropout" or (is_keras_base(q) and name.rsplit(".", 1)[-1] in _DROPOUT_LAYERS):
+                if name == "tensorflow.nn.dropout":
+                    position = 1
+                elif is_keras_base(q) and name.rsplit(".", 1)[-1] in _DROPOUT_LAYERS:
+                    position = 0
+                else:
+                    continue
+                rate = next((k.value for k in node.keywords if k.arg == "rate"), None)
+                positional = [a for a in node.args if type(a) is not ast.Starred]
+                by_position = rate is None and len(positional) > position
+                if by_position:
+                    rate = positional[position]
+                value = _ast_literal_number(rate) if rate is not None else None
+                if value is None:
+                    continue
+                if not 0 <= value < 1:
+                    return True
+                if position == 1 and by_position and value > 0.5 and (
+                        facts.text is None or _TF1_HERITAGE.search(facts.text)):
                     return True
         return False
     triggers = ("ropout",)

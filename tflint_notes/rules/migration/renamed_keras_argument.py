@@ -86,11 +86,11 @@ class RenamedKerasArgument(GuardedRule):
                 names = [n for n in facts.canonical_names(func) if n.startswith("keras.")]
                 if type(func) is ast.Attribute:
                     names.append(MODEL_METHOD_PREFIX + func.attr)
-                if any(renamed_argument(name, word) is not None for name in names for word in words):
+                if any(renamed_argument(name, word, signatures().get(name)) is not None for name in names for word in words):
                     return True
             leaf = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else ""
-            if leaf in pooling:
-                return True
+            if leaf in pooling and not node.args and all(k.arg not in (None, "pool_size") for k in node.keywords):
+                return True  # no pool_size, and nothing positional or unpacked that could carry it
         return False
 
     def visit_Call(self, node: cst.Call) -> None:
