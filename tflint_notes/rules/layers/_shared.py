@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from typing import ClassVar
 
 import libcst as cst
@@ -331,3 +332,47 @@ class _SerializationEvidence(_LayerRule):
         if base is None or _depth > 20:
             return None
         return _SerializationEvidence.constructor_owner(flow, base, _depth + 1)
+
+
+# -- what the AST shows of the evidence TFN203/TFN205 need (saving_sites.py, read by name) --
+
+_SITE_FUNCTIONS = {
+    "save_model": "save", "load_model": "load", "clone_model": "clone", "serialize": "config",
+    "serialize_keras_object": "config", "model_from_json": "rebuild", "model_from_config": "rebuild",
+    "model_from_yaml": "rebuild", "deserialize": "rebuild", "deserialize_keras_object": "rebuild",
+}
+_SITE_METHODS = {"save": "save", "get_config": "config", "to_json": "config", "to_yaml": "config",
+                 "from_config": "rebuild", "from_json": "rebuild"}
+
+
+def serialisation_sites(facts: FileFacts) -> set:
+    """The kinds of serialisation site the file may hold ("save", "load", "clone", "config", "rebuild"): a
+    superset of what saving_sites.py finds, by the callee's last name as written or imported."""
+    found = facts.memo.get("serialisation sites")
+    if found is None:
+        found = set()
+        for c in facts.calls:
+            func = c.node.func
+            leaves = {name.rsplit(".", 1)[-1] for name in facts.qualnames(func)}
+            if type(func) is ast.Attribute:
+                leaves.add(func.attr)
+                method = _SITE_METHODS.get(func.attr)
+                if method is not None:
+                    found.add(method)
+            elif type(func) is ast.Name:
+                leaves.add(func.id)
+            found.update(_SITE_FUNCTIONS[leaf] for leaf in leaves if leaf in _SITE_FUNCTIONS)
+        facts.memo["serialisation sites"] = found
+    return found
+
+
+def constructed_with_base_keyword(facts: FileFacts) -> bool:
+    """Is a class of the file called with name=, dtype=, trainable=, ... (TFN203's first evidence)?"""
+    classes = facts.module_class_names()
+    for c in facts.calls:
+        func = c.node.func
+        leaf = func.id if type(func) is ast.Name else func.attr if type(func) is ast.Attribute else None
+        if leaf in classes and any(k.arg in _BASE_LAYER_KEYWORDS for k in c.node.keywords):
+            return True
+    return False
+

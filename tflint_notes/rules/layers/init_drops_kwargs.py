@@ -14,7 +14,8 @@ from tflint_notes.rule import PendingFix
 from tflint_notes.screen import FileFacts, walk_own_scope
 from tflint_notes.rules.layers._shared import (
     _BASE_LAYER_KEYWORDS, _GENERIC_BASES, _SerializationEvidence, _extends_base_config, _first_base_is_keras,
-    _keras_inits, _params_with_kwargs, _super_init_calls, _var_keyword, _walk_body, replaces_layer_protocol,
+    _keras_inits, _params_with_kwargs, _super_init_calls, _var_keyword, _walk_body, constructed_with_base_keyword,
+    replaces_layer_protocol, serialisation_sites,
 )
 
 
@@ -30,6 +31,18 @@ def _reaches_keras(ctx, cls: ClassInfo, call: cst.Call) -> bool:
     if local is not None:
         return ctx.class_is_keras(local)
     return ctx.keras_base_of(ctx.project_name(target)) is not None
+
+
+def _drops_keywords(facts: FileFacts) -> bool:
+    """A Keras class's __init__ without **kwargs and without `name`, or with **kwargs it never reads."""
+    for init in _keras_inits(facts):
+        args = init.node.args
+        if args.kwarg is None:
+            if "name" not in {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}:
+                return True
+        elif not any(type(n) is ast.Name and n.id == args.kwarg.arg for n in walk_own_scope(init.node.body)):
+            return True
+    return False
 
 
 class InitDropsKwargs(_SerializationEvidence):
@@ -107,14 +120,11 @@ class InitDropsKwargs(_SerializationEvidence):
 
     @staticmethod
     def screen(facts: FileFacts) -> bool:
-        for init in _keras_inits(facts):
-            args = init.node.args
-            if args.kwarg is None:
-                if "name" not in {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}:
-                    return True
-            elif not any(type(n) is ast.Name and n.id == args.kwarg.arg for n in walk_own_scope(init.node.body)):
-                return True
-        return False
+        if not _drops_keywords(facts):
+            return False
+        # the failure this module runs into: a base-layer keyword given, a clone or rebuild, a save loaded back
+        sites = serialisation_sites(facts)
+        return bool(sites & {"clone", "rebuild"}) or {"save", "load"} <= sites or constructed_with_base_keyword(facts)
     triggers = ("__init__",)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -271,3 +281,7 @@ class InitDropsKwargsAnyLayer(InitDropsKwargs):
     default_enabled = False
     narrows = "TFN203"
     requires_evidence = False
+
+    @staticmethod
+    def screen(facts: FileFacts) -> bool:
+        return _drops_keywords(facts)

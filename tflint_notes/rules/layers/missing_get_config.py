@@ -9,7 +9,7 @@ import libcst as cst
 from tflint_notes.analysis import ClassInfo, classdef_methods
 from tflint_notes.screen import FileFacts, walk_own_scope
 from tflint_notes.rules.layers._shared import (
-    _GENERIC_BASES, _SerializationEvidence, _is_self_attr, _names_read, _walk_all, _walk_body,
+    _GENERIC_BASES, _SerializationEvidence, _is_self_attr, _names_read, _walk_all, _walk_body, serialisation_sites,
 )
 
 
@@ -33,6 +33,33 @@ def _maybe_not_basic(default: ast.AST | None, annotation: ast.AST | None) -> boo
         if type(annotation) is ast.Constant and isinstance(annotation.value, str):
             return False
         return not (type(annotation) is ast.Name and annotation.id in _BASIC_TYPE_NAMES)
+    return False
+
+
+def _keeps_non_basic_argument(facts: FileFacts) -> bool:
+    """A Keras class without get_config whose constructor takes a layer, callable or object."""
+    for klass in facts.keras_classes():
+        init = klass.methods.get("__init__")
+        if init is None or "get_config" in klass.methods:
+            continue
+        args = init.node.args
+        positional = [*args.posonlyargs, *args.args]
+        defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+        params = list(zip(positional, defaults))[1:] + list(zip(args.kwonlyargs, args.kw_defaults))
+        if not params:
+            continue
+        if any(_maybe_not_basic(default, param.annotation) for param, default in params):
+            return True
+        names = {param.arg for param, _ in params}
+        stored = set()
+        for node in walk_own_scope(init.node.body):
+            if type(node) is ast.Call and type(node.func) is ast.Name and node.func.id in names:
+                return True  # a parameter called like a function
+            if type(node) is ast.Assign and type(node.value) is ast.Name and node.value.id in names:
+                stored.update(t.attr for t in node.targets if type(t) is ast.Attribute)
+        if stored and any(type(n) is ast.Call and type(n.func) is ast.Attribute and n.func.attr in stored
+                          for n in ast.walk(klass.node)):
+            return True  # stored as self.<attr> and called as self.<attr>(...)
     return False
 
 
@@ -106,29 +133,8 @@ class MissingGetConfig(_SerializationEvidence):
 
     @staticmethod
     def screen(facts: FileFacts) -> bool:
-        for klass in facts.keras_classes():
-            init = klass.methods.get("__init__")
-            if init is None or "get_config" in klass.methods:
-                continue
-            args = init.node.args
-            positional = [*args.posonlyargs, *args.args]
-            defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
-            params = list(zip(positional, defaults))[1:] + list(zip(args.kwonlyargs, args.kw_defaults))
-            if not params:
-                continue
-            if any(_maybe_not_basic(default, param.annotation) for param, default in params):
-                return True
-            names = {param.arg for param, _ in params}
-            stored = set()
-            for node in walk_own_scope(init.node.body):
-                if type(node) is ast.Call and type(node.func) is ast.Name and node.func.id in names:
-                    return True  # a parameter called like a function
-                if type(node) is ast.Assign and type(node.value) is ast.Name and node.value.id in names:
-                    stored.update(t.attr for t in node.targets if type(t) is ast.Attribute)
-            if stored and any(type(n) is ast.Call and type(n.func) is ast.Attribute and n.func.attr in stored
-                              for n in ast.walk(klass.node)):
-                return True  # stored as self.<attr> and called as self.<attr>(...)
-        return False
+        # the failure this module runs into: a save, clone_model or get_config/to_json/serialize
+        return bool(serialisation_sites(facts) & {"save", "clone", "config"}) and _keeps_non_basic_argument(facts)
     triggers = ("__init__",)
 
     def leave_ClassDef(self, node: cst.ClassDef) -> None:
@@ -286,3 +292,7 @@ class MissingGetConfigAnyLayer(MissingGetConfig):
     default_enabled = False
     narrows = "TFN205"
     requires_evidence = False
+
+    @staticmethod
+    def screen(facts: FileFacts) -> bool:
+        return _keeps_non_basic_argument(facts)

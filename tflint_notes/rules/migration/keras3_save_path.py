@@ -87,17 +87,34 @@ class Keras3SavePath(GuardedRule):
 
     @staticmethod
     def screen(facts: FileFacts) -> bool:
+        # The path's last characters decide, as in the rule (`_final_literal`); a name may hold any value the
+        # file assigns it.
         method_calls = False
         for c in facts.calls:
-            func = c.node.func
+            call = c.node
+            func = call.func
             if type(func) is ast.Attribute and func.attr in ("save", "save_weights"):
-                path = c.node.args[0] if c.node.args else next(
-                    (k.value for k in c.node.keywords if k.arg == "filepath"), None)
-                if path is not None and _may_be_written_path(path, facts):
+                wanted = _MODEL_FILES if func.attr == "save" else (_WEIGHTS_FILE,)
+                if any(text and not text.endswith(wanted)
+                       for text in _final_texts(_ast_argument(call, 0, "filepath"), facts)):
                     method_calls = True
             names = facts.canonical_names(func)
-            if names & {*_SAVE_FUNCTIONS, *_LOAD_FUNCTIONS, _CHECKPOINT}:
+            if names.isdisjoint(_SAVE_FUNCTIONS) and names.isdisjoint(_LOAD_FUNCTIONS) and _CHECKPOINT not in names:
+                continue
+            if not names.isdisjoint(_SAVE_FUNCTIONS) and any(
+                    text and not text.endswith(_MODEL_FILES)
+                    for text in _final_texts(_ast_argument(call, 1, "filepath"), facts)):
                 return True
+            if not names.isdisjoint(_LOAD_FUNCTIONS) and any(
+                    _looks_like_directory(text) for text in _final_texts(_ast_argument(call, 0, "filepath"), facts)):
+                return True
+            if _CHECKPOINT in names:
+                weights = any(k.arg == "save_weights_only" and type(k.value) is ast.Constant and k.value.value is True
+                              for k in call.keywords)
+                wanted = (_WEIGHTS_FILE,) if weights else (".keras", ".h5")
+                if any(text and not text.endswith(wanted)
+                       for text in _final_texts(_ast_argument(call, 0, "filepath"), facts)):
+                    return True
         # `x.save(path)` counts only on a Keras model the analysis can know: built from a Keras class
         return method_calls and _may_build_keras_objects(facts)
 
@@ -234,18 +251,49 @@ class Keras3SavePath(GuardedRule):
         return None
 
 
-def _may_be_written_path(node: ast.AST, facts: FileFacts) -> bool:
-    """Could `_final_literal` see the end of this path: a string, an f-string, `+`, a call (os.path.join),
-    or a name assigned somewhere in the file?"""
+def _ast_argument(call: ast.Call, position: int, keyword: str) -> ast.AST | None:
+    """`call_argument` on CPython's AST."""
+    for k in call.keywords:
+        if k.arg == keyword:
+            return k.value
+    positional = [a for a in call.args if type(a) is not ast.Starred]
+    return positional[position] if len(positional) > position else None
+
+
+def _final_texts(node: ast.AST | None, facts: FileFacts, depth: int = 0) -> list:
+    """Every text `_final_literal` may find at the end of this path (a superset: a name stands for every value
+    the file assigns it, any call for os.path.join)."""
     kind = type(node)
+    if node is None or depth > 8:
+        return []
+    if kind is ast.Constant:
+        return [node.value] if isinstance(node.value, str) else []
+    if kind is ast.JoinedStr:
+        last = node.values[-1] if node.values else None
+        if type(last) is ast.Constant and isinstance(last.value, str):
+            return [last.value]  # the literal tail (a "{" in it: the rule reads no text, the screen may say maybe)
+        return []
+    if kind is ast.BinOp and type(node.op) is ast.Add:
+        return _final_texts(node.right, facts, depth + 1)
+    if kind is ast.Call and node.args:
+        return _final_texts(node.args[-1], facts, depth + 1)
+    if kind is ast.Starred:
+        return _final_texts(node.value, facts, depth + 1)
     if kind is ast.Name:
-        assigned = facts.memo.get("assigned names")
-        if assigned is None:
-            assigned = facts.memo["assigned names"] = {
-                t.id for a, _ in facts.assignments if type(a) is ast.Assign for t in a.targets if type(t) is ast.Name}
-        return node.id in assigned
-    return kind is ast.JoinedStr or kind is ast.BinOp or kind is ast.Call or (
-        kind is ast.Constant and isinstance(node.value, str))
+        values = facts.memo.get("assigned values")
+        if values is None:
+            values = facts.memo["assigned values"] = {}
+            for a, _ in facts.assignments:
+                if type(a) is ast.Assign and len(a.targets) == 1 and type(a.targets[0]) is ast.Name:
+                    values.setdefault(a.targets[0].id, []).append(a.value)
+        return [text for value in values.get(node.id, ()) for text in _final_texts(value, facts, depth + 1)]
+    return []
+
+
+def _looks_like_directory(text: str) -> bool:
+    """`_check_load`'s test: an extension-less last name, as a SavedModel directory has."""
+    last = text.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    return bool(last) and "." not in last and not text.endswith(_MODEL_FILES)
 
 
 def _may_build_keras_objects(facts: FileFacts) -> bool:

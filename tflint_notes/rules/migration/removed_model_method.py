@@ -101,9 +101,7 @@ class RemovedModelMethod(GuardedRule):
     @staticmethod
     def screen(facts: FileFacts) -> bool:
         names = facts.attribute_names()
-        if not names.isdisjoint(_METHODS) or "output_shape" in names:
-            return True
-        if names.isdisjoint(_LOST) and _METRICS_NAMES not in names:
+        if names.isdisjoint(_METHODS) and names.isdisjoint(_ATTRIBUTES) and _METRICS_NAMES not in names:
             return False
         return _lost_attribute_on_possible_keras_object(facts)
 
@@ -197,33 +195,46 @@ class RemovedModelMethod(GuardedRule):
 
 
 def _lost_attribute_on_possible_keras_object(facts: FileFacts) -> bool:
-    """The screen for the attributes added after output_shape: read on something that may be a Keras object
-    (what `keras_object`/`keras_param` can know): `self` in a Keras class of the file, a name bound to a call
-    (a constructor, `load_model`, `get_layer`, a function of the module) or to a loop over `.layers`, a
-    parameter, `<x>.layers[i]`, or a call."""
+    """A removed method or lost attribute read on something that may be a Keras object (what
+    `keras_object`/`keras_param` can know): `self` in a Keras class, a name bound to a call or another name (a
+    constructor, `load_model`, `get_layer`, a function of the module, `m2 = model`) or to a loop over
+    `.layers`, `<x>.layers[i]`, a call; a parameter only for what models lost (a layer's input_shape and
+    output_shape are judged only on a known layer).  `metrics_names` only where the file compiles with metrics."""
     keras_self = bool(facts.keras_classes()) or (facts.view is not None and bool(facts.view.keras))
+    metrics = any(type(c.node.func) is ast.Attribute and c.node.func.attr == "compile" and any(
+        k.arg == "metrics" and not _ast_empty(k.value) for k in c.node.keywords) for c in facts.calls)
     bound: set = set()
     params: set = set()
     for node in ast.walk(facts.tree):
         kind = type(node)
-        if kind is ast.Assign and type(node.value) is ast.Call:
+        if kind is ast.Assign and type(node.value) in (ast.Call, ast.Name, ast.Subscript):
             bound.update(t.id for t in node.targets if type(t) is ast.Name)
         elif kind in (ast.For, ast.comprehension) and type(node.target) is ast.Name:
             bound.add(node.target.id)
         elif kind in (ast.FunctionDef, ast.AsyncFunctionDef):
             params.update(a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs))
     for node in facts.attributes:
-        if node.attr not in _LOST and node.attr != _METRICS_NAMES:
+        attr = node.attr
+        if attr == _METRICS_NAMES:
+            if not metrics:
+                continue
+        elif attr not in _METHODS and attr not in _ATTRIBUTES:
             continue
         value = node.value
         if type(value) is ast.Name:
-            if value.id == "self" and keras_self:
-                return True
-            if value.id != "self" and (value.id in bound or value.id in params):
+            if value.id == "self":
+                if keras_self:
+                    return True
+            elif value.id in bound or (value.id in params and _ATTRIBUTES.get(attr, ("model",))[0] != "layer"):
                 return True
         elif type(value) in (ast.Call, ast.Subscript):
             return True
     return False
+
+
+def _ast_empty(value: ast.AST) -> bool:
+    return (type(value) in (ast.List, ast.Tuple) and not value.elts) or (
+        type(value) is ast.Constant and value.value is None)
 
 
 def _empty(value: cst.BaseExpression) -> bool:

@@ -95,12 +95,36 @@ class Tf1GraphApiInEager(GuardedRule):
 
     @staticmethod
     def screen(facts: FileFacts) -> bool:
+        candidates = []
+        optimizers = None
         for c in facts.calls:
-            func = c.node.func
+            call = c.node
+            func = call.func
             names = facts.canonical_names(func)
+            if not names.isdisjoint(_GRAPH_MODULE) or (not names.isdisjoint(_SESSIONS) and any(
+                    k.arg == "graph" for k in call.keywords)):
+                return False  # the module runs TF1 graphs: nothing in it is judged
             if not names.isdisjoint(GRAPH_ONLY) or SAVER in names:
-                return True
-            if type(func) is ast.Attribute and func.attr == "minimize" and c.node.args:
+                candidates.append(c)
+            elif type(func) is ast.Attribute and func.attr == "minimize" and call.args and (
+                    type(call.args[0]) is not ast.Lambda):
+                receiver = func.value
+                if type(receiver) is ast.Call:
+                    if any(n.startswith(_V1_OPTIMIZER_PREFIX) for n in facts.canonical_names(receiver.func)):
+                        candidates.append(c)
+                elif type(receiver) is ast.Name:
+                    if optimizers is None:
+                        optimizers = _v1_optimizer_names(facts)
+                    if receiver.id in optimizers:
+                        candidates.append(c)
+        if not candidates:
+            return False
+        reached = _maybe_reached(facts)
+        for c in candidates:
+            func = c.func
+            while func is not None and func.name is None:
+                func = func.parent  # a lambda counts as part of the function that defines it
+            if func is None or func in reached:
                 return True
         return False
 
@@ -249,6 +273,41 @@ class Tf1GraphApiInEager(GuardedRule):
                     changed = True
         return reached
 
+
+
+def _v1_optimizer_names(facts: FileFacts) -> set:
+    """Names the file assigns a tf.compat.v1.train optimizer to (in any scope)."""
+    names = set()
+    for node, _ in facts.assignments:
+        if type(node) is ast.Assign and type(node.value) is ast.Call and any(
+                n.startswith(_V1_OPTIMIZER_PREFIX) and n.endswith("Optimizer")
+                for n in facts.canonical_names(node.value.func)):
+            names.update(t.id for t in node.targets if type(t) is ast.Name)
+    return names
+
+
+def _maybe_reached(facts: FileFacts) -> set:
+    """Every def that eager code of this module may run (a superset of `_entry_points`, whatever the
+    decorators): `main`, `test*`, what module-level code calls by name, and what those call by name or as
+    `self.<method>`, transitively (names matched across every class)."""
+    roots = [f for f in facts.functions if f.name is not None and (f.name == "main" or f.name.startswith("test"))]
+    for c in facts.calls:
+        if c.func is None and type(c.node.func) is ast.Name:
+            roots.extend(f for f in facts.functions_named.get(c.node.func.id, ()) if f.parent is None)
+    reached: set = set()
+    while roots:
+        func = roots.pop()
+        if func in reached:
+            continue
+        reached.add(func)
+        for call in func.calls:
+            callee = call.func
+            if type(callee) is ast.Name:
+                roots.extend(facts.functions_named.get(callee.id, ()))
+            elif type(callee) is ast.Attribute and type(callee.value) is ast.Name and callee.value.id == "self":
+                roots.extend(facts.methods_named.get(callee.attr, ()))
+        roots.extend(f for f in func.children if f.name is None)  # its lambdas run with it
+    return reached
 
 
 def _within(function, functions: set) -> bool:
