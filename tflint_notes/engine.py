@@ -452,7 +452,10 @@ class Linter:
         if tree is None:
             tree = compile_tree(text)
         if self.screen:
-            active = self.rules.screened(active, self._file_facts(text, tree, view, file_facts))
+            facts = self._file_facts(text, tree, view, file_facts)
+            if facts is not None:
+                facts.set_target(target or project.target, project.first_party)
+            active = self.rules.screened(active, facts)
             if not active:
                 return LintResult()
         module, statement_lines = parse_with_lines(text, tree)

@@ -79,6 +79,7 @@ class FileFacts:
     def __init__(self, tree: ast.Module, view=None):
         self.tree = tree
         self.text: str | None = None  # the source, when the engine has it (a screen without it says "maybe")
+        self._api_views: tuple | None = None  # see set_target
         # What the project index says of this module (project/view.py): Keras bases and graph callers in other
         # modules.  Relative imports are read only when it knows the module's package.
         self.view = None
@@ -123,6 +124,28 @@ class FileFacts:
                         self.imports.setdefault(alias.asname or alias.name, set()).add(f"{module}.{alias.name}")
         self.memo.clear()
         self._graph = self._keras = self._chains = None
+
+    def set_target(self, target, first_party: frozenset = frozenset()) -> None:
+        """What the project targets (project/target.py): screens then judge names as the analysis will."""
+        from tflint_notes.api import ApiView
+
+        # the module itself may ask for legacy Keras (TF_USE_LEGACY_KERAS, imports.sets_legacy_keras)
+        legacy = {target.tf_keras} | ({True} if self.text is None or "TF_USE_LEGACY_KERAS" in self.text else set())
+        self._api_views = tuple(ApiView(flag, target.keras2, target.tf_newest, first_party) for flag in sorted(legacy))
+        self.memo.clear()
+
+    def api_views(self) -> tuple:
+        """The ApiViews the analysis may judge this module's names with (both Keras flavours when the target is
+        not known)."""
+        if self._api_views is None:
+            from tflint_notes.api import ApiView
+
+            self._api_views = (ApiView(False), ApiView(True))
+        return self._api_views
+
+    def may_be_keras3(self) -> bool:
+        """Can any Keras object of this module be Keras 3 (`tf.keras` or `keras` not both Keras 2)?"""
+        return any(not (view.legacy_tf_keras and view.keras2) for view in self.api_views())
 
     def _add_aliases(self) -> None:
         """`tfk = tf.keras` at module level: `tfk` may stand for what `tf.keras` stands for (the analysis

@@ -378,6 +378,8 @@ class SoftmaxWithFromLogits(_ModelFacts):
 
     @staticmethod
     def screen(facts: FileFacts) -> bool:
+        if facts.text is not None and "oftmax" not in facts.text:
+            return False  # no softmax (`"softmax"`, `Softmax()`, `tf.nn.softmax`) for the last layer to apply
         return any(k.arg == "from_logits" and type(k.value) is ast.Constant and k.value.value is True
                    for c in facts.calls for k in c.node.keywords)
     triggers = ("from_logits",)

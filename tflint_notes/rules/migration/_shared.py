@@ -92,16 +92,17 @@ def facts_have_api_problem(facts) -> bool:
     if memo is not None:
         return memo
     found = False
+    views = facts.api_views()
     for node in facts.import_nodes:
         for name in _import_qualnames(node):
-            if any(classify(name, legacy) for legacy in (False, True)):
+            if any(classify(name, view) for view in views):
                 found = True
                 break
         if found:
             break
     if not found:
         for _, names in facts.attribute_chains():
-            if any(classify(name, legacy) for name in names for legacy in (False, True)):
+            if any(classify(name, view) for name in names for view in views):
                 found = True
                 break
     facts.memo["api"] = found

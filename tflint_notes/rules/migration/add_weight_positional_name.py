@@ -68,6 +68,8 @@ class AddWeightPositionalName(GuardedRule):
 
     @staticmethod
     def screen(facts: FileFacts) -> bool:
+        if not facts.may_be_keras3():
+            return False  # Keras 3 only, and the project's tf.keras and keras are both Keras 2
         for c in facts.calls:
             node = c.node
             func = node.func

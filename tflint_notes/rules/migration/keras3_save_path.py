@@ -87,6 +87,8 @@ class Keras3SavePath(GuardedRule):
 
     @staticmethod
     def screen(facts: FileFacts) -> bool:
+        if not facts.may_be_keras3():
+            return False  # Keras 3 only, and the project's tf.keras and keras are both Keras 2
         # The path's last characters decide, as in the rule (`_final_literal`); a name may hold any value the
         # file assigns it.
         method_calls = False

@@ -79,6 +79,8 @@ class KeywordRejectedByKeras3(GuardedRule):
 
     @staticmethod
     def screen(facts: FileFacts) -> bool:
+        if not facts.may_be_keras3():
+            return False  # Keras 3 only, and the project's tf.keras and keras are both Keras 2
         table = keras3_signatures()
         for c in facts.calls:
             node = c.node

@@ -37,16 +37,20 @@ def _facts_have_removed_keras(facts: FileFacts) -> bool:
     if memo is not None:
         return memo
     found = False
+    views = facts.api_views()
     for node in facts.import_nodes:
         names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
                  [f"{node.module}.{a.name}" for a in node.names if a.name != "*"] + [node.module]
                  if not node.level and node.module else [])
-        if any(keras3_removed(n, legacy) for n in names for legacy in (False, True)):
+        if any(keras3_removed(n, view) for n in names for view in views):
             found = True
             break
     if not found:
-        found = any(keras3_removed(n, legacy) or ".optimizers.legacy." in n
-                    for _, names in facts.attribute_chains() for n in names for legacy in (False, True))
+        found = any(keras3_removed(n, view) for _, names in facts.attribute_chains() for n in names for view in views)
+    if not found and facts.may_be_keras3():
+        # optimizers.legacy.* is reported where it is built
+        found = any(name.startswith("keras.optimizers.legacy.") for c in facts.calls
+                    for name in facts.canonical_names(c.node.func))
     facts.memo["keras-removed"] = found
     return found
 

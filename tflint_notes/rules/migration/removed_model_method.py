@@ -100,6 +100,8 @@ class RemovedModelMethod(GuardedRule):
 
     @staticmethod
     def screen(facts: FileFacts) -> bool:
+        if not facts.may_be_keras3():
+            return False  # Keras 3 only, and the project's tf.keras and keras are both Keras 2
         names = facts.attribute_names()
         if names.isdisjoint(_METHODS) and names.isdisjoint(_ATTRIBUTES) and _METRICS_NAMES not in names:
             return False

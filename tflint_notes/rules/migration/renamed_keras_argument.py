@@ -76,6 +76,8 @@ class RenamedKerasArgument(GuardedRule):
 
     @staticmethod
     def screen(facts: FileFacts) -> bool:
+        if not facts.may_be_keras3():
+            return False  # Keras 3 only, and the project's tf.keras and keras are both Keras 2
         pooling = {name.rsplit(".", 1)[-1] for name in pool_size_required()}
         for c in facts.calls:
             node = c.node

@@ -8,7 +8,7 @@ import libcst as cst
 
 from tflint_notes.analysis import DEFINITELY_TENSOR, canonical, names_bound_by_target
 from tflint_notes.rule import Rule
-from tflint_notes.screen import FileFacts
+from tflint_notes.screen import FileFacts, names_bound
 from tflint_notes.rules.tf_function._shared import _is_builtin
 
 
@@ -17,6 +17,46 @@ _RETURNS_PYTHON_LIST = frozenset({
     "tensorflow.unstack", "tensorflow.split", "tensorflow.meshgrid", "tensorflow.dynamic_partition",
     "tensorflow.math.dynamic_partition", "tensorflow.nest.flatten", "tensorflow.unique_with_counts",
 })
+
+
+_PYTHON_ITERABLES = frozenset({"range", "enumerate", "zip", "list", "tuple", "sorted", "reversed", "dict", "set",
+                                "map", "filter", "len", "iter"})
+
+
+def _may_iterate_tensor(iterator: ast.AST, assigned: set, facts: FileFacts) -> bool:
+    """Could `ctx.evidence` find this iterator surely a tensor?  Not a literal, a comprehension, a builtin's
+    result, or a name the file never assigns (a parameter: maybe a Python list)."""
+    kind = type(iterator)
+    if kind in (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Constant, ast.ListComp, ast.GeneratorExp, ast.SetComp,
+                ast.DictComp, ast.JoinedStr):
+        return False
+    if kind is ast.Call:
+        func = iterator.func
+        return not (type(func) is ast.Name and func.id in _PYTHON_ITERABLES and func.id not in facts.imports
+                    and func.id not in facts.functions_named and func.id not in assigned)
+    if kind is ast.Name:
+        return iterator.id in assigned
+    return True
+
+
+def _append_in_tensor_loop(root: ast.AST, wanted: set, assigned: set, facts: FileFacts) -> bool:
+    """Is one of the `wanted` append calls inside a `for` statement of `root`'s own body (nested functions
+    apart) whose iterator may be a tensor?"""
+    stack = [(child, False) for child in ast.iter_child_nodes(root)]
+    while stack:
+        node, in_tensor_loop = stack.pop()
+        kind = type(node)
+        if kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef):
+            continue
+        if kind is ast.Call and in_tensor_loop and id(node) in wanted:
+            return True
+        if kind is ast.For or kind is ast.AsyncFor:
+            inside = in_tensor_loop or _may_iterate_tensor(node.iter, assigned, facts)
+            # the rule's loop covers the whole statement, `else:` included
+            stack.extend((child, inside) for child in (node.iter, node.target, *node.body, *node.orelse))
+            continue
+        stack.extend((child, in_tensor_loop) for child in ast.iter_child_nodes(node))
+    return False
 
 
 class ListAppendInGraphLoop(Rule):
@@ -66,8 +106,28 @@ class ListAppendInGraphLoop(Rule):
 
     @staticmethod
     def screen(facts: FileFacts) -> bool:
-        return any(c.in_loop and type(c.node.func) is ast.Attribute and c.node.func.attr == "append"
-                   and len(c.node.args) + len(c.node.keywords) == 1 for c in facts.graph_calls())
+        appends = [c for c in facts.graph_calls() if c.in_loop and type(c.node.func) is ast.Attribute
+                   and c.node.func.attr == "append" and type(c.node.func.value) is ast.Name
+                   and len(c.node.args) + len(c.node.keywords) == 1]
+        if not appends:
+            return False
+        lists, assigned = set(), set()
+        for node, _ in facts.assignments:
+            if type(node) is ast.Assign:
+                names = {n for t in node.targets for n in names_bound(t)}
+                assigned |= names
+                value = node.value
+                if type(value) is ast.List or (type(value) is ast.Call and type(value.func) is ast.Name
+                                               and value.func.id == "list" and not value.args):
+                    lists |= names
+        wanted = {id(c.node) for c in appends if c.node.func.value.id in lists}
+        if not wanted:
+            return False
+        # the append must sit in a `for` of the same function over what may be a tensor computed by TF ops
+        for func in {c.func for c in appends if id(c.node) in wanted}:
+            if _append_in_tensor_loop(func.node, wanted, assigned, facts):
+                return True
+        return False
     triggers = ("append",)
 
     def __init__(self, ctx, sink):
