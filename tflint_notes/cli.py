@@ -290,7 +290,9 @@ def _linter_for(job: Job) -> Linter:
     key = (tuple(settings.enabled_codes()), job.cache_dir, settings.keras, settings.target_tensorflow)
     linter = _WORKER_LINTER.get(key)
     if linter is None:
+        # TFLINT_NOTES_UNSCREENED=1: parse every file with libcst (bench/run.py --verify-screen compares)
         linter = _WORKER_LINTER[key] = Linter(key[0], cache_dir=job.cache_dir, keras=settings.keras,
+                                              screen=not os.environ.get("TFLINT_NOTES_UNSCREENED"),
                                               target_tensorflow=settings.target_tensorflow,
                                               settings_source=settings.source or "the command line")
     return linter

@@ -147,6 +147,16 @@ class FileFacts:
         """Can any Keras object of this module be Keras 3 (`tf.keras` or `keras` not both Keras 2)?"""
         return any(not (view.legacy_tf_keras and view.keras2) for view in self.api_views())
 
+    def may_be_keras3_name(self, qualname: str) -> bool:
+        """Can `keras_flavour(qualname)` be "keras3" under one of this module's ApiViews?"""
+        if qualname.startswith(("tf_keras.", "tensorflow.python.keras.")):
+            return False
+        if qualname.startswith(("tensorflow.keras.", "tensorflow.compat.")):
+            return any(not view.legacy_tf_keras for view in self.api_views())
+        if qualname.startswith("keras."):
+            return any(not view.keras2 for view in self.api_views())
+        return True
+
     def _add_aliases(self) -> None:
         """`tfk = tf.keras` at module level: `tfk` may stand for what `tf.keras` stands for (the analysis
         trusts such an alias only when the name is bound once; the screen takes every one)."""

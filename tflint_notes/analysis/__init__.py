@@ -24,7 +24,7 @@ from tflint_notes.analysis.graph import GraphContext
 from tflint_notes.analysis.imports import ImportResolution, module_level_statements
 from tflint_notes.analysis.keras_classes import KerasClasses
 from tflint_notes.analysis.keras_objects import KERAS_MODEL_ATTRIBUTES, NOT_KERAS, KerasObject, KerasObjects
-from tflint_notes.analysis.names import canonical, is_keras_base, is_tf_function, tf_call_returns_tensor
+from tflint_notes.analysis.names import canonical, is_keras_base, is_model_factory, is_tf_function, tf_call_returns_tensor
 from tflint_notes.analysis.project import ProjectFacts
 from tflint_notes.analysis.regions import LoopsAndRegions
 from tflint_notes.analysis.saving_sites import literal_dict_keys
@@ -41,7 +41,7 @@ from tflint_notes.analysis.tensors import DEFINITELY_TENSOR, TENSOR_ATTRIBUTES, 
 
 __all__ = [
     "Analysis", "CallSite", "ClassInfo", "call_argument", "classdef_methods", "literal_dict_keys", "DEFINITELY_TENSOR", "Evidence", "FunctionInfo", "KerasObject", "MODULE",
-    "NOT_KERAS", "TENSOR_ATTRIBUTES", "argument_keys", "canonical", "class_methods", "is_keras_base",
+    "NOT_KERAS", "TENSOR_ATTRIBUTES", "argument_keys", "canonical", "class_methods", "is_keras_base", "is_model_factory",
     "is_tf_function", "merge", "module_level_statements", "names_bound_by_target", "tf_call_returns_tensor",
 ]
 

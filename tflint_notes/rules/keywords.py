@@ -14,7 +14,7 @@ import libcst as cst
 from tflint_notes.analysis import canonical, class_methods, is_keras_base
 from tflint_notes.keras_arguments import renamed_argument
 from tflint_notes.rule import PendingFix, Replacement, Rule
-from tflint_notes.screen import FileFacts, keyword_names, names_bound
+from tflint_notes.screen import FileFacts, keyword_names
 
 OPEN = "**"
 LAYER_CALL_KEYWORDS = ("training", "mask")
@@ -74,7 +74,7 @@ def edit_distance(a: str, b: str) -> int:
 def _project_keywords(facts: FileFacts) -> tuple[dict, frozenset, set]:
     """What TFN301 checks calls of project Keras classes of other modules against: ({class qualname: the
     keywords its `__init__` accepts, with the Keras base layer's where **kwargs reaches it; None when
-    unknown}, every keyword their `call` accepts, the names the file binds by assignment)."""
+    unknown}, every keyword their `call` accepts, (names and self attributes bound to an instance of one))."""
     found = facts.memo.get("TFN301 project")
     if found is None:
         view = facts.view
@@ -87,11 +87,25 @@ def _project_keywords(facts: FileFacts) -> tuple[dict, frozenset, set]:
             inits[qualname] = accepted
             calls.update(view.keywords_of(qualname, "call") or ())
         calls.discard(OPEN)
-        bound = set()
-        for node, _ in facts.assignments:
-            for target in (node.targets if type(node) is ast.Assign else (node.target,)):
-                bound.update(names_bound(target))
-        found = facts.memo["TFN301 project"] = (inits, frozenset(calls), bound)
+        # names bound to an instance of one (or to such a name), attributes `self.<attr>` assigned one
+        names, attributes = set(), set()
+        assigns = [node for node, _ in facts.assignments if type(node) is ast.Assign]
+        changed = True
+        while changed:
+            changed = False
+            for node in assigns:
+                value = node.value
+                constructs = type(value) is ast.Call and not inits.keys().isdisjoint(facts.qualnames(value.func))
+                if not constructs and not (type(value) is ast.Name and value.id in names):
+                    continue
+                for target in node.targets:
+                    if type(target) is ast.Name and target.id not in names:
+                        names.add(target.id)
+                        changed = True
+                    elif constructs and type(target) is ast.Attribute and type(target.value) is ast.Name and (
+                            target.value.id == "self"):
+                        attributes.add(target.attr)
+        found = facts.memo["TFN301 project"] = (inits, frozenset(calls), (names, attributes))
     return found
 
 
@@ -262,10 +276,13 @@ class MisspelledKeyword(Rule):
                     accepted = inits[qualname]
                     if accepted is not None and any(w not in accepted and closest(w, accepted) for w in words):
                         return True
-                # an instance of one called (`gate(x, trainng=True)`): any name the file assigns, any attribute
-                # (`self.gate`), any call's result; not a function it defines or imports
-                instance = type(func) is not ast.Name or func.id in bound or not (
-                    func.id in facts.functions_named or func.id in facts.imports)
+                # an instance of one called (`gate(x, trainng=True)`, `self.gate(...)`, `Gate()(...)`,
+                # `gate.call(...)`), as keras_object/self_attribute_classes can know it
+                instance = (type(func) is ast.Name and func.id in bound[0]) or (
+                    type(func) is ast.Call and not inits.keys().isdisjoint(facts.qualnames(func.func))) or (
+                    type(func) is ast.Attribute and type(func.value) is ast.Name and (
+                        (func.value.id == "self" and func.attr in bound[1])
+                        or (func.attr == "call" and func.value.id in bound[0])))
                 if instance and any(_near(word, calls, near) for word in words):
                     return True
             entries = [name for name in facts.canonical_names(func) if name in table]

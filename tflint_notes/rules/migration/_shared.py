@@ -14,7 +14,7 @@ from tflint_notes.api import (
     BROKEN, MISSING, OK, ApiView, compat_v2_extra, keras_removed_entry, release, removed_entry, split, table,
     tf_parts, view_of)
 from tflint_notes.cstwalk import children
-from tflint_notes.analysis import canonical
+from tflint_notes.analysis import canonical, is_keras_base, is_model_factory
 from tflint_notes.rules.keywords import MODEL_METHOD_PREFIX, closest, own_method
 from tflint_notes.rule import Rule
 
@@ -249,3 +249,96 @@ def keras3_callable(ctx, node: cst.Call) -> tuple[str, tuple | None] | None:
 def dotted_text(node: cst.CSTNode) -> str:
     """`tf.compat.v1.placeholder` as written (one line)."""
     return re.sub(r"\s+", "", cst.Module(body=[]).code_for_node(node))
+
+
+def keras_bound_names(facts) -> dict:
+    """{name: kinds of Keras object ("model", "layer", "any") it may be bound to}, as `keras_object` sees a
+    name: assigned a Keras constructor or model factory, `get_layer(...)`, a class or function of the module,
+    a project class, `<x>.layers[i]`, another such name; the target of a loop over `.layers`."""
+    found_before = facts.memo.get("keras bound names")
+    if found_before is not None:
+        return found_before
+    kinds: dict = {}
+    aliases = []
+
+    def layers_of(expr) -> bool:
+        while type(expr) is ast.Subscript:
+            expr = expr.value
+        return type(expr) is ast.Attribute and expr.attr == "layers"
+
+    for node in ast.walk(facts.tree):
+        kind = type(node)
+        if kind in (ast.For, ast.AsyncFor, ast.comprehension):
+            if type(node.target) is ast.Name and layers_of(node.iter):
+                kinds.setdefault(node.target.id, set()).add("layer")
+            continue
+        if kind is not ast.Assign:
+            continue
+        names = [t.id for t in node.targets if type(t) is ast.Name]
+        if not names:
+            continue
+        value = node.value
+        found = set()
+        if type(value) is ast.Name:
+            aliases.append((names, value.id))
+        elif type(value) is ast.Subscript and layers_of(value):
+            found.add("layer")
+        elif type(value) is ast.Call:
+            func = value.func
+            qualnames = facts.qualnames(func)
+            if type(func) is ast.Attribute and func.attr == "get_layer":
+                found.add("layer")
+            for qualname in qualnames:
+                if is_model_factory(qualname):
+                    found.add("model")
+                elif is_keras_base(qualname):
+                    found.add("model" if canonical(qualname).rsplit(".", 1)[-1] in ("Model", "Sequential", "Functional")
+                              else "layer")
+                elif facts.view is not None and (facts.view.keras_base(qualname) is not None
+                                                 or facts.view.model_factory(qualname) is not None):
+                    found.add("any")  # a class or model builder of another project module
+            if not qualnames and type(func) is ast.Name:
+                found.add("any")  # a class or function of this module
+        for name in names:
+            kinds.setdefault(name, set()).update(found)
+    changed = True
+    while changed:
+        changed = False
+        for names, source in aliases:
+            for name in names:
+                extra = kinds.get(source, set()) - kinds.get(name, set())
+                if extra:
+                    kinds.setdefault(name, set()).update(extra)
+                    changed = True
+    facts.memo["keras bound names"] = kinds
+    return kinds
+
+
+def may_be_model(receiver, facts, parameters: bool = True) -> bool:
+    """Could `keras3_callable` take `receiver.method(...)` for a Keras model's method: `self` in a Keras class,
+    a name bound to a model (or to something unknown) or a parameter, a call's result?  (CPython's AST.)"""
+    kind = type(receiver)
+    if kind is ast.Call:
+        func = receiver.func
+        if type(func) is ast.Name and func.id == "super":
+            return False
+        qualnames = facts.qualnames(func)
+        # a Keras class or model builder (of Keras or of the project), or a class or function of this module
+        return not qualnames or any(is_model_factory(q) or is_keras_base(q) or (facts.view is not None and (
+            facts.view.keras_base(q) is not None or facts.view.model_factory(q) is not None)) for q in qualnames)
+    if kind is not ast.Name:
+        return False
+    if receiver.id == "self":
+        return bool(facts.keras_classes()) or (facts.view is not None and bool(facts.view.keras))
+    kinds = keras_bound_names(facts).get(receiver.id, ())
+    if "model" in kinds or "any" in kinds:
+        return True
+    if not parameters:
+        return False
+    params = facts.memo.get("parameters")
+    if params is None:
+        params = facts.memo["parameters"] = {
+            a.arg for f in facts.functions for a in (*f.node.args.posonlyargs, *f.node.args.args,
+                                                     *f.node.args.kwonlyargs)}
+    return receiver.id in params
+

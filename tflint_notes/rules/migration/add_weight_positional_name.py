@@ -9,7 +9,7 @@ import libcst as cst
 from tflint_notes.results import Edit
 from tflint_notes.rule import PendingFix
 from tflint_notes.rules.keywords import own_method
-from tflint_notes.rules.migration._shared import GuardedRule
+from tflint_notes.rules.migration._shared import GuardedRule, keras_bound_names
 from tflint_notes.screen import FileFacts
 
 # Keras 2's `Layer.add_weight(name, shape, dtype, initializer, regularizer, trainable, constraint, ...)`: the
@@ -76,7 +76,16 @@ class AddWeightPositionalName(GuardedRule):
             if (type(func) is ast.Attribute and func.attr == "add_weight" and node.args
                     and type(node.args[0]) in (ast.Constant, ast.JoinedStr)
                     and (type(node.args[0]) is ast.JoinedStr or isinstance(node.args[0].value, str))):
-                return True
+                # on a layer or model keras_object can know: self in a Keras class, a name bound to one
+                receiver = func.value
+                if type(receiver) is ast.Name:
+                    if receiver.id == "self":
+                        if facts.keras_classes() or (facts.view is not None and facts.view.keras):
+                            return True
+                    elif keras_bound_names(facts).get(receiver.id):
+                        return True
+                elif type(receiver) in (ast.Call, ast.Subscript):
+                    return True
         return False
 
     def visit_Call(self, node: cst.Call) -> None:

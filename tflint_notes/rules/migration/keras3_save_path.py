@@ -9,7 +9,7 @@ import libcst as cst
 from tflint_notes.analysis import call_argument, canonical
 from tflint_notes.rule import PendingFix, Replacement
 from tflint_notes.rules.keywords import own_method
-from tflint_notes.rules.migration._shared import GuardedRule, dotted_text
+from tflint_notes.rules.migration._shared import GuardedRule, dotted_text, may_be_model
 from tflint_notes.screen import FileFacts
 
 _MODEL_FILES = (".keras", ".h5", ".hdf5")
@@ -91,16 +91,16 @@ class Keras3SavePath(GuardedRule):
             return False  # Keras 3 only, and the project's tf.keras and keras are both Keras 2
         # The path's last characters decide, as in the rule (`_final_literal`); a name may hold any value the
         # file assigns it.
-        method_calls = False
         for c in facts.calls:
             call = c.node
             func = call.func
             if type(func) is ast.Attribute and func.attr in ("save", "save_weights"):
                 wanted = _MODEL_FILES if func.attr == "save" else (_WEIGHTS_FILE,)
-                if any(text and not text.endswith(wanted)
-                       for text in _final_texts(_ast_argument(call, 0, "filepath"), facts)):
-                    method_calls = True
-            names = facts.canonical_names(func)
+                if may_be_model(func.value, facts, parameters=False) and any(
+                        text and not text.endswith(wanted)
+                        for text in _final_texts(_ast_argument(call, 0, "filepath"), facts)):
+                    return True
+            names = {canonical(q) for q in facts.qualnames(func) if facts.may_be_keras3_name(q)}
             if names.isdisjoint(_SAVE_FUNCTIONS) and names.isdisjoint(_LOAD_FUNCTIONS) and _CHECKPOINT not in names:
                 continue
             if not names.isdisjoint(_SAVE_FUNCTIONS) and any(
@@ -117,8 +117,7 @@ class Keras3SavePath(GuardedRule):
                 if any(text and not text.endswith(wanted)
                        for text in _final_texts(_ast_argument(call, 0, "filepath"), facts)):
                     return True
-        # `x.save(path)` counts only on a Keras model the analysis can know: built from a Keras class
-        return method_calls and _may_build_keras_objects(facts)
+        return False
 
     def __init__(self, ctx, sink):
         super().__init__(ctx, sink)
@@ -296,17 +295,6 @@ def _looks_like_directory(text: str) -> bool:
     """`_check_load`'s test: an extension-less last name, as a SavedModel directory has."""
     last = text.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
     return bool(last) and "." not in last and not text.endswith(_MODEL_FILES)
-
-
-def _may_build_keras_objects(facts: FileFacts) -> bool:
-    if facts.keras_classes():
-        return True
-    for c in facts.calls:
-        for name in facts.canonical_names(c.node.func):
-            if name.startswith("keras.") and (name.rsplit(".", 1)[-1][:1].isupper() or name.endswith(
-                    ("load_model", "clone_model", "model_from_json"))):
-                return True
-    return False
 
 
 def _final_literal(ctx, node: cst.BaseExpression | None, value_of=None) -> tuple[cst.CSTNode, str] | None:

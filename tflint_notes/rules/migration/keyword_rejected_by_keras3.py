@@ -8,7 +8,7 @@ import libcst as cst
 
 from tflint_notes.keras_arguments import renamed_argument
 from tflint_notes.rules.keywords import MODEL_METHOD_PREFIX, closest, keras3_signatures, signatures
-from tflint_notes.rules.migration._shared import GuardedRule, keras3_callable
+from tflint_notes.rules.migration._shared import GuardedRule, keras3_callable, may_be_model
 from tflint_notes.screen import FileFacts
 
 _REJECTED: dict[tuple[str, str], bool] = {}
@@ -89,7 +89,7 @@ class KeywordRejectedByKeras3(GuardedRule):
                 continue
             func = node.func
             names = [name for name in facts.canonical_names(func) if name in table]
-            if type(func) is ast.Attribute and MODEL_METHOD_PREFIX + func.attr in table:
+            if type(func) is ast.Attribute and MODEL_METHOD_PREFIX + func.attr in table and may_be_model(func.value, facts):
                 names.append(MODEL_METHOD_PREFIX + func.attr)
             if any(rejected_here(name, word) for name in names for word in words):
                 return True

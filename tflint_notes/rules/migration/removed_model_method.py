@@ -11,7 +11,7 @@ from tflint_notes.analysis import class_methods
 from tflint_notes.cstwalk import walk
 from tflint_notes.rule import PendingFix, Replacement
 from tflint_notes.rules.keywords import own_method
-from tflint_notes.rules.migration._shared import GuardedRule, dotted_text
+from tflint_notes.rules.migration._shared import GuardedRule, dotted_text, keras_bound_names
 from tflint_notes.screen import FileFacts
 
 # method -> (Keras 3 replacement, fix: "safe" | "unsafe" | None, note)
@@ -205,16 +205,11 @@ def _lost_attribute_on_possible_keras_object(facts: FileFacts) -> bool:
     keras_self = bool(facts.keras_classes()) or (facts.view is not None and bool(facts.view.keras))
     metrics = any(type(c.node.func) is ast.Attribute and c.node.func.attr == "compile" and any(
         k.arg == "metrics" and not _ast_empty(k.value) for k in c.node.keywords) for c in facts.calls)
-    bound: set = set()
+    bound = keras_bound_names(facts)
     params: set = set()
-    for node in ast.walk(facts.tree):
-        kind = type(node)
-        if kind is ast.Assign and type(node.value) in (ast.Call, ast.Name, ast.Subscript):
-            bound.update(t.id for t in node.targets if type(t) is ast.Name)
-        elif kind in (ast.For, ast.comprehension) and type(node.target) is ast.Name:
-            bound.add(node.target.id)
-        elif kind in (ast.FunctionDef, ast.AsyncFunctionDef):
-            params.update(a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs))
+    for func in facts.functions:
+        args = func.node.args
+        params.update(a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs))
     for node in facts.attributes:
         attr = node.attr
         if attr == _METRICS_NAMES:
@@ -222,12 +217,16 @@ def _lost_attribute_on_possible_keras_object(facts: FileFacts) -> bool:
                 continue
         elif attr not in _METHODS and attr not in _ATTRIBUTES:
             continue
+        lost_by = _ATTRIBUTES[attr][0] if attr in _ATTRIBUTES else "model"
         value = node.value
         if type(value) is ast.Name:
             if value.id == "self":
                 if keras_self:
                     return True
-            elif value.id in bound or (value.id in params and _ATTRIBUTES.get(attr, ("model",))[0] != "layer"):
+                continue
+            kinds = bound.get(value.id, ())
+            if "any" in kinds or (lost_by == "any" and kinds) or lost_by in kinds or (
+                    lost_by != "layer" and value.id in params):
                 return True
         elif type(value) in (ast.Call, ast.Subscript):
             return True

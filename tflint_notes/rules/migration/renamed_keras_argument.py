@@ -13,7 +13,7 @@ from tflint_notes.rules.keywords import MODEL_METHOD_PREFIX, signatures, without
 from tflint_notes.keras_arguments import (
     BY_KEYWORD, DROP_SAFE, DROP_UNSAFE, RENAME, renamed_argument,
 )
-from tflint_notes.rules.migration._shared import GuardedRule, dotted_text, keras3_callable
+from tflint_notes.rules.migration._shared import GuardedRule, dotted_text, keras3_callable, may_be_model
 from tflint_notes.screen import FileFacts
 
 
@@ -86,7 +86,7 @@ class RenamedKerasArgument(GuardedRule):
             if words:
                 # a Keras callable (`keras.optimizers.Adam(lr=...)`) or a model method (`m.fit(nb_epoch=...)`)
                 names = [n for n in facts.canonical_names(func) if n.startswith("keras.")]
-                if type(func) is ast.Attribute:
+                if type(func) is ast.Attribute and may_be_model(func.value, facts):
                     names.append(MODEL_METHOD_PREFIX + func.attr)
                 if any(renamed_argument(name, word, signatures().get(name)) is not None for name in names for word in words):
                     return True
