@@ -17,7 +17,8 @@ def test_bench_smoke():
                           text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     for row in ("bare libcst parse", "check cold", "check warm", "flake8 E,F,W,TFN warm", "fix --diff / check",
-                "peak memory, ours (MB)", "peak memory, flake8 E,F,W"):
+                "peak memory, ours (MB)", "peak memory, flake8 E,F,W", "parsed with libcst", "parsed / with findings",
+                "plugin ms, quiet file", "server keystroke ms"):
         assert row in proc.stdout, proc.stdout
 
 

@@ -11,7 +11,9 @@ import pytest
 
 from fixture_cases import FIXTURES, all_cases
 from tflint_notes import engine
+from tflint_notes.docs import rule_doc
 from tflint_notes.engine import Linter, compile_tree
+from tflint_notes.project import ProjectStore
 from tflint_notes.rule import all_rules
 from tflint_notes.screen import FileFacts
 
@@ -223,3 +225,46 @@ def test_autodiff_screens_admit_only_files_with_their_shape(setup, after, may_fi
 def test_retracing_screen_is_exact_on_the_call_shape(src, may_fire):
     facts = FileFacts(compile_tree("import tensorflow as tf\n" + src))
     assert bool(RULES["TFN108"].screen(facts)) == may_fire
+
+
+# -- rules declared syntactic: the screen is exact ----------------------------------------------------------
+
+SYNTACTIC = sorted(code for code, rule in RULES.items() if rule.syntactic)
+_PROJECTS = ProjectStore(None)
+
+
+def test_rules_whose_condition_is_syntactic_say_so():
+    """The declaration is on the rule and on its page (generated from it); it needs a screen to be exact."""
+    assert {"TFN109", "TFN302", "TFN303", "TFN601", "TFN603", "TFN901", "TFN903"} <= set(SYNTACTIC)
+    for code in SYNTACTIC:
+        assert RULES[code].screen is not None, code
+        assert "Decided on syntax" in rule_doc(RULES[code]), code
+    assert not any("Decided on syntax" in rule_doc(rule) for code, rule in RULES.items() if not rule.syntactic)
+
+
+@pytest.mark.parametrize("code", SYNTACTIC)
+def test_syntactic_rule_screen_is_exact_on_every_fixture_program(code, monkeypatch):
+    """Where the screen says "maybe", the rule reports: on every fixture program (every rule's, with its
+    project's target), the screen's answer is the rule's.  Only what the engine drops afterwards is set
+    apart: findings inside `try:` blocks that catch the flagged error (and `# noqa`, not applied here)."""
+    monkeypatch.setattr(engine, "_expected", lambda candidate, regions: False)
+    rule = RULES[code]
+    linter = Linter([code], screen=False)
+    wrong = []
+    for path in PROGRAMS:
+        text = path.read_text(encoding="utf-8")
+        try:
+            tree = compile_tree(text)
+        except engine.ParseError:
+            continue
+        project = _PROJECTS.for_path(str(path))
+        if rule.fails_from is not None and not project.target.fails_from(rule.fails_from):
+            continue  # the engine does not run the rule for this project
+        facts = FileFacts(tree)
+        facts.text = text
+        facts.set_target(project.target, project.first_party)
+        maybe = rule.screen(facts)
+        fires = bool(linter.lint(text, apply_noqa=False, project=project).diagnostics)
+        if maybe != fires:
+            wrong.append(f"{path.relative_to(FIXTURES)}: screen {maybe}, rule {fires}")
+    assert not wrong, "\n".join(wrong)

@@ -13,6 +13,9 @@ def rule_doc(rule: type[Rule]) -> str:
     """The full Markdown page for one rule."""
     body = inspect.cleandoc(rule.__doc__ or "")
     state = "" if rule.default_enabled else "\n\n*Off by default: enable it with `--select " + rule.code + "`.*"
+    if rule.syntactic:
+        state += ("\n\n*Decided on syntax: CPython's AST answers exactly whether a file has this finding, so a "
+                  "file without one is never parsed with libcst for this rule.*")
     return f"# {rule.code} {rule.name}\n\n{rule.summary}.{state}\n\n{body}\n"
 
 

@@ -78,6 +78,11 @@ class Rule:
     #: `screen(facts) -> bool`: False when the rule surely cannot fire in a file, judged from cheap facts
     #: of CPython's AST (see screen.py); the file is then not parsed for this rule.  None: always parse.
     screen: ClassVar["Callable[[FileFacts], bool] | None"] = None
+    #: The rule's condition is syntactic (literal values, table lookups, keyword names, callees resolved through
+    #: the imports): its screen is exact, so a file without this finding is never parsed with libcst for it.
+    #: The rule page says so; tests/test_screen.py fails when the screen says "maybe" on a fixture program the
+    #: rule stays silent on.
+    syntactic: ClassVar[bool] = False
     #: The exceptions the flagged code raises at run time: a finding inside `try:` whose handler catches
     #: one of them is defensive code, not a bug, and is not reported.
     expected_errors: ClassVar[tuple[str, ...]] = ()

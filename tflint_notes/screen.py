@@ -130,7 +130,8 @@ class FileFacts:
         from tflint_notes.api import ApiView
 
         # the module itself may ask for legacy Keras (TF_USE_LEGACY_KERAS, imports.sets_legacy_keras)
-        legacy = {target.tf_keras} | ({True} if self.text is None or "TF_USE_LEGACY_KERAS" in self.text else set())
+        legacy = {target.tf_keras or (self.text is not None and "TF_USE_LEGACY_KERAS" in self.text
+                                      and sets_legacy_keras(self.tree))}
         self._api_views = tuple(ApiView(flag, target.keras2, target.tf_newest, first_party) for flag in sorted(legacy))
         self.memo.clear()
 
@@ -449,3 +450,75 @@ def walk_own_scope(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
         yield node
         if not isinstance(node, _SCOPES):
             stack.extend(ast.iter_child_nodes(node))
+
+
+_TRUE_STRINGS = ("1", "true", "True", "TRUE", "yes")
+
+
+def _module_level(body) -> Iterator[ast.AST]:
+    """`imports.module_level_statements` on CPython's AST: statements run at module level, in order."""
+    for stmt in body:
+        kind = type(stmt)
+        if kind is ast.If:
+            yield from _module_level(stmt.body)
+            yield from _module_level(stmt.orelse)
+        elif kind is ast.Try or kind.__name__ == "TryStar":
+            yield from _module_level(stmt.body)
+            for handler in stmt.handlers:
+                yield from _module_level(handler.body)
+            yield from _module_level(stmt.orelse)
+            yield from _module_level(stmt.finalbody)
+        elif kind in (ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While):
+            if kind is ast.For or kind is ast.AsyncFor:
+                yield stmt
+            yield from _module_level(stmt.body)
+        else:
+            yield stmt
+
+
+def _dotted(node: ast.AST) -> str | None:
+    if type(node) is ast.Name:
+        return node.id
+    if type(node) is ast.Attribute:
+        base = _dotted(node.value)
+        return None if base is None else f"{base}.{node.attr}"
+    return None
+
+
+def _string(node: ast.AST | None) -> str | None:
+    return node.value if type(node) is ast.Constant and isinstance(node.value, str) else None
+
+
+def sets_legacy_keras(tree: ast.Module) -> bool:
+    """`imports.sets_legacy_keras` on CPython's AST: TF_USE_LEGACY_KERAS set true at module level before the
+    first import of TensorFlow."""
+    for stmt in _module_level(tree.body):
+        kind = type(stmt)
+        if kind is ast.Import or kind is ast.ImportFrom:
+            names = ([a.name for a in stmt.names] if kind is ast.Import else
+                     [f"{stmt.module}.{a.name}" for a in stmt.names if a.name != "*"]
+                     if stmt.module and not stmt.level else [])
+            if any(name.split(".", 1)[0] == "tensorflow" for name in names):
+                return False
+        elif kind is ast.Assign and len(stmt.targets) == 1:
+            target = stmt.targets[0]
+            if (type(target) is ast.Subscript and _dotted(target.value) in ("os.environ", "environ")
+                    and _string(target.slice) == "TF_USE_LEGACY_KERAS"):
+                return _string(stmt.value) in _TRUE_STRINGS
+        elif kind is ast.Expr and type(stmt.value) is ast.Call:
+            call = stmt.value
+            func = _dotted(call.func)
+            if func in ("os.environ.setdefault", "environ.setdefault", "os.putenv") and len(call.args) == 2 and (
+                    not call.keywords and _string(call.args[0]) == "TF_USE_LEGACY_KERAS"):
+                return _string(call.args[1]) in _TRUE_STRINGS
+            if func in ("os.environ.update", "environ.update") and (call.args or call.keywords):
+                for keyword in call.keywords:
+                    if keyword.arg == "TF_USE_LEGACY_KERAS":
+                        return _string(keyword.value) in _TRUE_STRINGS
+                for arg in call.args:
+                    if type(arg) is ast.Dict:
+                        for key, value in zip(arg.keys, arg.values):
+                            if _string(key) == "TF_USE_LEGACY_KERAS":
+                                return _string(value) in _TRUE_STRINGS
+    return False
+

@@ -554,6 +554,7 @@ class RemovedTF1Keyword(Rule):
     """
 
     code = "TFN302"
+    syntactic = True
     expected_errors = ('TypeError',)
     fails_from = (2, 0)  # TF1 projects (tensorflow<2) still have these keywords
     fix_kind = "safe"
@@ -698,6 +699,7 @@ class DropoutRate(Rule):
     """
 
     code = "TFN303"
+    syntactic = True
     expected_errors = ('ValueError',)
     name = "dropout-rate"
     summary = "dropout rate outside [0, 1), or TF1 keep_prob passed positionally"
@@ -808,6 +810,7 @@ class ReduceWithoutAxis(Rule):
     """
 
     code = "TFN901"
+    syntactic = True
     name = "reduce-without-axis"
     summary = "tf.reduce_* without axis reduces every dimension"
 

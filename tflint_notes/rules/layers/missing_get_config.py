@@ -287,6 +287,7 @@ class MissingGetConfigAnyLayer(MissingGetConfig):
     """
 
     code = "TFN903"
+    syntactic = True
     name = "missing-get-config-any-layer"
     summary = "any Layer with non-basic constructor arguments and no get_config (broad form of TFN205)"
     default_enabled = False

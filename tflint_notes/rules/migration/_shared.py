@@ -85,27 +85,23 @@ def classify(qualname: str, legacy_tf_keras: "bool | ApiView") -> Finding | None
     return Finding("misspelled", qualname, None, result.index, best)
 
 
-def facts_have_api_problem(facts) -> bool:
-    """The screen of TFN601/TFN602: does any import or attribute chain of the file name a removed or
-    unknown TensorFlow/Keras name?  (Over-approximates: every import alias is tried.)"""
-    memo = facts.memo.get("api")
+def facts_have_api_problem(facts, kind: str | None = None) -> bool:
+    """The screen of TFN601 (`kind="removed"`) and TFN602 (`"misspelled"`): does any import or attribute chain
+    of the file name a removed or unknown TensorFlow/Keras name?  (Every import alias is tried, under every
+    ApiView the module may have.)"""
+    key = ("api", kind)
+    memo = facts.memo.get(key)
     if memo is not None:
         return memo
-    found = False
     views = facts.api_views()
-    for node in facts.import_nodes:
-        for name in _import_qualnames(node):
-            if any(classify(name, view) for view in views):
-                found = True
-                break
-        if found:
-            break
-    if not found:
-        for _, names in facts.attribute_chains():
-            if any(classify(name, view) for name in names for view in views):
-                found = True
-                break
-    facts.memo["api"] = found
+
+    def problem(name: str) -> bool:
+        return any((found := classify(name, view)) is not None and (kind is None or found.kind == kind)
+                   for view in views)
+
+    found = any(problem(name) for node in facts.import_nodes for name in _import_qualnames(node)) or any(
+        problem(name) for _, names in facts.attribute_chains() for name in names)
+    facts.memo[key] = found
     return found
 
 
@@ -289,6 +285,8 @@ def keras_bound_names(facts) -> dict:
             if type(func) is ast.Attribute and func.attr == "get_layer":
                 found.add("layer")
             for qualname in qualnames:
+                if not facts.may_be_keras3_name(qualname):
+                    continue  # every user of these kinds judges Keras 3 objects only
                 if is_model_factory(qualname):
                     found.add("model")
                 elif is_keras_base(qualname):
@@ -324,8 +322,9 @@ def may_be_model(receiver, facts, parameters: bool = True) -> bool:
             return False
         qualnames = facts.qualnames(func)
         # a Keras class or model builder (of Keras or of the project), or a class or function of this module
-        return not qualnames or any(is_model_factory(q) or is_keras_base(q) or (facts.view is not None and (
-            facts.view.keras_base(q) is not None or facts.view.model_factory(q) is not None)) for q in qualnames)
+        return not qualnames or any(facts.may_be_keras3_name(q) and (is_model_factory(q) or is_keras_base(q) or (
+            facts.view is not None and (facts.view.keras_base(q) is not None or facts.view.model_factory(q) is not None)))
+            for q in qualnames)
     if kind is not ast.Name:
         return False
     if receiver.id == "self":

@@ -6,6 +6,7 @@ import ast
 
 import libcst as cst
 
+from tflint_notes.analysis import canonical
 from tflint_notes.keras_arguments import renamed_argument
 from tflint_notes.rules.keywords import MODEL_METHOD_PREFIX, closest, keras3_signatures, signatures
 from tflint_notes.rules.migration._shared import GuardedRule, keras3_callable, may_be_model
@@ -88,7 +89,8 @@ class KeywordRejectedByKeras3(GuardedRule):
             if not words:
                 continue
             func = node.func
-            names = [name for name in facts.canonical_names(func) if name in table]
+            names = [name for name in {canonical(q) for q in facts.qualnames(func) if facts.may_be_keras3_name(q)}
+                     if name in table]
             if type(func) is ast.Attribute and MODEL_METHOD_PREFIX + func.attr in table and may_be_model(func.value, facts):
                 names.append(MODEL_METHOD_PREFIX + func.attr)
             if any(rejected_here(name, word) for name in names for word in words):

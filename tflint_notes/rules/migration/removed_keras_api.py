@@ -49,8 +49,8 @@ def _facts_have_removed_keras(facts: FileFacts) -> bool:
         found = any(keras3_removed(n, view) for _, names in facts.attribute_chains() for n in names for view in views)
     if not found and facts.may_be_keras3():
         # optimizers.legacy.* is reported where it is built
-        found = any(name.startswith("keras.optimizers.legacy.") for c in facts.calls
-                    for name in facts.canonical_names(c.node.func))
+        found = any(canonical(q).startswith("keras.optimizers.legacy.") and facts.may_be_keras3_name(q)
+                    for c in facts.calls for q in facts.qualnames(c.node.func))
     facts.memo["keras-removed"] = found
     return found
 
@@ -109,6 +109,7 @@ class RemovedKerasApi(GuardedRule):
     """
 
     code = "TFN603"
+    syntactic = True
     fix_kind = "safe/unsafe"
     name = "removed-keras-api"
     summary = "Keras 2 name that the targeted Keras 3 package does not have"

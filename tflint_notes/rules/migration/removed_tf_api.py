@@ -88,6 +88,7 @@ class RemovedTfApi(GuardedRule):
     """
 
     code = "TFN601"
+    syntactic = True
     fix_kind = "safe/unsafe"
     name = "removed-tf-api"
     summary = "TensorFlow name that TF 2.21 no longer has (TF1, tf.contrib, tf.estimator, Keras-2-only compat)"
@@ -95,7 +96,7 @@ class RemovedTfApi(GuardedRule):
 
     @staticmethod
     def screen(facts: FileFacts) -> bool:
-        return facts_have_api_problem(facts)
+        return facts_have_api_problem(facts, "removed")
 
     def __init__(self, ctx, sink):
         super().__init__(ctx, sink)

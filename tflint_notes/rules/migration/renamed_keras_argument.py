@@ -6,6 +6,7 @@ import ast
 
 import libcst as cst
 
+from tflint_notes.analysis import canonical
 from tflint_notes.api import pool_size_required
 from tflint_notes.fixes import append_call_argument
 from tflint_notes.rule import PendingFix, Replacement
@@ -85,7 +86,8 @@ class RenamedKerasArgument(GuardedRule):
             words = [k.arg for k in node.keywords if k.arg in BY_KEYWORD]
             if words:
                 # a Keras callable (`keras.optimizers.Adam(lr=...)`) or a model method (`m.fit(nb_epoch=...)`)
-                names = [n for n in facts.canonical_names(func) if n.startswith("keras.")]
+                names = [n for n in {canonical(q) for q in facts.qualnames(func) if facts.may_be_keras3_name(q)}
+                         if n.startswith("keras.")]
                 if type(func) is ast.Attribute and may_be_model(func.value, facts):
                     names.append(MODEL_METHOD_PREFIX + func.attr)
                 if any(renamed_argument(name, word, signatures().get(name)) is not None for name in names for word in words):

@@ -56,7 +56,7 @@ class UnknownApiName(GuardedRule):
 
     @staticmethod
     def screen(facts: FileFacts) -> bool:
-        return facts_have_api_problem(facts)
+        return facts_have_api_problem(facts, "misspelled")
 
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:

@@ -46,6 +46,7 @@ class RecursiveTfFunction(Rule):
     """
 
     code = "TFN109"
+    syntactic = True
     name = "recursive-tf-function"
     summary = "tf.function that calls itself"
 
