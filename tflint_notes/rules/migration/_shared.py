@@ -89,20 +89,26 @@ def facts_have_api_problem(facts, kind: str | None = None) -> bool:
     """The screen of TFN601 (`kind="removed"`) and TFN602 (`"misspelled"`): does any import or attribute chain
     of the file name a removed or unknown TensorFlow/Keras name?  (Every import alias is tried, under every
     ApiView the module may have.)"""
-    key = ("api", kind)
-    memo = facts.memo.get(key)
-    if memo is not None:
-        return memo
-    views = facts.api_views()
-
-    def problem(name: str) -> bool:
-        return any((found := classify(name, view)) is not None and (kind is None or found.kind == kind)
-                   for view in views)
-
-    found = any(problem(name) for node in facts.import_nodes for name in _import_qualnames(node)) or any(
-        problem(name) for _, names in facts.attribute_chains() for name in names)
-    facts.memo[key] = found
-    return found
+    kinds = facts.memo.get("api kinds")
+    if kinds is None:
+        # one pass for both rules: the kinds of finding the file's names may give
+        kinds = set()
+        views = facts.api_views()
+        seen = set()
+        names = [name for node in facts.import_nodes for name in _import_qualnames(node)]
+        names += [name for _, qualnames in facts.attribute_chains() for name in qualnames]
+        for name in names:
+            if name in seen:
+                continue
+            seen.add(name)
+            for view in views:
+                found = classify(name, view)
+                if found is not None:
+                    kinds.add(found.kind)
+            if len(kinds) == 2:
+                break
+        facts.memo["api kinds"] = kinds
+    return bool(kinds) if kind is None else kind in kinds
 
 
 def _import_qualnames(node: ast.Import | ast.ImportFrom):
