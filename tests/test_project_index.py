@@ -409,3 +409,22 @@ def test_a_module_claimed_by_another_process_is_still_read(tmp_path: Path):
         assert claiming._claim(key)
     index = build_index(str(project), None, str(cache))
     assert index.view(str(project / "pkg" / "utils.py")) == expected
+
+
+def test_view_fingerprint_is_the_same_in_every_process():
+    """The result cache is keyed by the view's fingerprint: it must not follow string hashing, which differs
+    between processes (every file with a view was linted again on each warm run)."""
+    import subprocess
+    import sys
+
+    program = (
+        "from tflint_notes.project.view import Entry, ModuleView\n"
+        "view = ModuleView('pkg.m', 'pkg', (('f', Entry('why', frozenset({'a', 'b', 'c', 'd'}))),),\n"
+        "                  (('pkg.L', 'keras.layers.Layer'),),\n"
+        "                  (('pkg.L', 'call', frozenset({'inputs', 'training', 'mask', 'scale'})),),\n"
+        "                  (('pkg.L', frozenset({'call', 'build', 'get_config'})),), ())\n"
+        "print(view.fingerprint())\n")
+    prints = {subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True,
+                             env={**__import__("os").environ, "PYTHONHASHSEED": str(seed)}).stdout
+              for seed in range(6)}
+    assert len(prints) == 1 and len(next(iter(prints)).strip()) == 24, prints

@@ -75,8 +75,22 @@ class ModuleView:
     def fingerprint(self) -> str:
         if self.trivial:
             return ""
-        text = repr((self.module, self.entries, self.keras, self.keywords, self.methods, self.models))
+        # sets are written sorted: repr of a frozenset follows string hashing, which differs between processes
+        # (the result cache would miss every file with a view on the next run)
+        text = repr(_canonical((self.module, self.entries, self.keras, self.keywords, self.methods, self.models)))
         return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+def _canonical(value):
+    """`value` with every set replaced by a sorted tuple (dataclasses by their fields), for a stable repr."""
+    if isinstance(value, (set, frozenset)):
+        return ("set", tuple(sorted((_canonical(v) for v in value), key=repr)))
+    if isinstance(value, (tuple, list)):
+        return tuple(_canonical(v) for v in value)
+    if hasattr(value, "__dataclass_fields__"):
+        return (type(value).__name__, tuple((name, _canonical(getattr(value, name)))
+                                            for name in value.__dataclass_fields__ if not name.startswith("_")))
+    return value
 
 
 NO_VIEW = ModuleView()
