@@ -18,11 +18,13 @@ from __future__ import annotations
 import ast
 from typing import Iterable, Iterator
 
+from tflint_notes.api import ApiView
 from tflint_notes.analysis.names import (
     DATASET_CALLBACK_METHODS,
     KERAS_GRAPH_METHODS,
     TF_FUNCTION_NAMES,
     canonical,
+    keras_flavour_of,
     is_keras_base,
 )
 
@@ -127,8 +129,6 @@ class FileFacts:
 
     def set_target(self, target, first_party: frozenset = frozenset()) -> None:
         """What the project targets (project/target.py): screens then judge names as the analysis will."""
-        from tflint_notes.api import ApiView
-
         # the module itself may ask for legacy Keras (TF_USE_LEGACY_KERAS, imports.sets_legacy_keras)
         legacy = {target.tf_keras or (self.text is not None and "TF_USE_LEGACY_KERAS" in self.text
                                       and sets_legacy_keras(self.tree))}
@@ -139,10 +139,16 @@ class FileFacts:
         """The ApiViews the analysis may judge this module's names with (both Keras flavours when the target is
         not known)."""
         if self._api_views is None:
-            from tflint_notes.api import ApiView
-
-            self._api_views = (ApiView(False), ApiView(True))
+                self._api_views = (ApiView(False), ApiView(True))
         return self._api_views
+
+    def parameter_names(self) -> set:
+        """Every parameter name of every def and lambda of the file."""
+        found = self.memo.get("parameters")
+        if found is None:
+            found = self.memo["parameters"] = {a.arg for f in self.functions for a in (
+                *f.node.args.posonlyargs, *f.node.args.args, *f.node.args.kwonlyargs)}
+        return found
 
     def may_be_keras3(self) -> bool:
         """Can any Keras object of this module be Keras 3 (`tf.keras` or `keras` not both Keras 2)?"""
@@ -150,13 +156,8 @@ class FileFacts:
 
     def may_be_keras3_name(self, qualname: str) -> bool:
         """Can `keras_flavour(qualname)` be "keras3" under one of this module's ApiViews?"""
-        if qualname.startswith(("tf_keras.", "tensorflow.python.keras.")):
-            return False
-        if qualname.startswith(("tensorflow.keras.", "tensorflow.compat.")):
-            return any(not view.legacy_tf_keras for view in self.api_views())
-        if qualname.startswith("keras."):
-            return any(not view.keras2 for view in self.api_views())
-        return True
+        return any(keras_flavour_of(qualname, view.legacy_tf_keras, view.keras2) == "keras3"
+                   for view in self.api_views())
 
     def _add_aliases(self) -> None:
         """`tfk = tf.keras` at module level: `tfk` may stand for what `tf.keras` stands for (the analysis

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tflint_notes.analysis.names import keras_flavour_of
 from tflint_notes.analysis.imports import sets_legacy_keras
 from tflint_notes.analysis.keras_objects import NEVER_KERAS
 from tflint_notes.analysis.scopes import ClassInfo, class_methods
@@ -67,13 +68,7 @@ class KerasClasses:
         """"tf_keras" (legacy Keras 2) or "keras3" for a qualified Keras name: `keras.*` is Keras 3 unless the
         project's `keras` is Keras 2 (`keras2_target`), `tf_keras.*` Keras 2, `tf.keras.*` is Keras 3 in TF 2.21
         unless the module, the project or the configuration asks for legacy Keras (`tf_keras_target`)."""
-        if qualname.startswith(("tf_keras.", "tensorflow.python.keras.")):
-            return "tf_keras"
-        if qualname.startswith(("tensorflow.keras.", "tensorflow.compat.")):
-            return "tf_keras" if self.tf_keras_target else "keras3"
-        if qualname.startswith("keras.") and self.keras2_target:
-            return "tf_keras"
-        return "keras3"
+        return keras_flavour_of(qualname, self.tf_keras_target, self.keras2_target)
 
     def _module_keras_flavour(self) -> str | None:
         """The Keras a module without other evidence works with: tf_keras if it imports it or asks for it,

@@ -111,3 +111,16 @@ def tf_call_returns_tensor(qualname: str) -> bool:
     if not last[:1].islower() or last in _NON_TENSOR_TF_FUNCTIONS:
         return False
     return parts[0] not in _NON_TENSOR_TF_NAMESPACES or len(parts) == 1
+
+
+def keras_flavour_of(qualname: str, legacy_tf_keras: bool, keras2: bool) -> str:
+    """"tf_keras" (legacy Keras 2) or "keras3" for a qualified Keras name: `tf_keras.*` is Keras 2, `tf.keras.*`
+    Keras 3 unless the target is legacy Keras (`legacy_tf_keras`), `keras.*` Keras 3 unless the project's
+    `keras` is Keras 2 (`keras2`)."""
+    if qualname.startswith(("tf_keras.", "tensorflow.python.keras.")):
+        return "tf_keras"
+    if qualname.startswith(("tensorflow.keras.", "tensorflow.compat.")):
+        return "tf_keras" if legacy_tf_keras else "keras3"
+    if qualname.startswith("keras.") and keras2:
+        return "tf_keras"
+    return "keras3"

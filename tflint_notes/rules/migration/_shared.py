@@ -340,10 +340,5 @@ def may_be_model(receiver, facts, parameters: bool = True) -> bool:
         return True
     if not parameters:
         return False
-    params = facts.memo.get("parameters")
-    if params is None:
-        params = facts.memo["parameters"] = {
-            a.arg for f in facts.functions for a in (*f.node.args.posonlyargs, *f.node.args.args,
-                                                     *f.node.args.kwonlyargs)}
-    return receiver.id in params
+    return receiver.id in facts.parameter_names()
 

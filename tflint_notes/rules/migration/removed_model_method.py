@@ -206,10 +206,7 @@ def _lost_attribute_on_possible_keras_object(facts: FileFacts) -> bool:
     metrics = any(type(c.node.func) is ast.Attribute and c.node.func.attr == "compile" and any(
         k.arg == "metrics" and not _ast_empty(k.value) for k in c.node.keywords) for c in facts.calls)
     bound = keras_bound_names(facts)
-    params: set = set()
-    for func in facts.functions:
-        args = func.node.args
-        params.update(a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs))
+    params = facts.parameter_names()
     for node in facts.attributes:
         attr = node.attr
         if attr == _METRICS_NAMES:
