@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import collections
 import difflib
+import marshal
 import os
 import sys
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from tflint_notes.documents import load_document
 from tflint_notes.engine import InternalError, Linter, ParseError, fix_text
 from tflint_notes.output import FORMATS, WRITERS, FileResult, use_colour
 from tflint_notes.project import Project, store_for
-from tflint_notes.project.index import module_identity
+from tflint_notes.project.index import facts_from_disk, module_identity
 from tflint_notes.project.view import NO_VIEW
 from tflint_notes.project.target import valid_tensorflow_setting
 from tflint_notes.results import Diagnostic
@@ -275,7 +276,7 @@ class Outcome:
     stderr: str = ""
     fixed: int = 0
     changed: bool = False
-    # (module name, its facts for the project index) when the linter parsed the file (see project/index.py)
+    # (module name, its facts for the project index, marshalled) for a module of a project (see project/index.py)
     facts: tuple | None = None
     withheld_unsafe: int = 0
     payload: object = None  # what a `Job.handler` hands back
@@ -294,7 +295,8 @@ def _linter_for(job: Job) -> Linter:
         linter = _WORKER_LINTER[key] = Linter(key[0], cache_dir=job.cache_dir, keras=settings.keras,
                                               screen=not os.environ.get("TFLINT_NOTES_UNSCREENED"),
                                               target_tensorflow=settings.target_tensorflow,
-                                              settings_source=settings.source or "the command line")
+                                              settings_source=settings.source or "the command line",
+                                              keep_parse=True)
     return linter
 
 
@@ -308,7 +310,10 @@ def process_file(path: str, job: Job, view=None) -> Outcome:
     """Lint or fix one file.  `view`: what the project index says to this module; None on the first pass,
     which also hands back the module's facts for the index (see `_outcomes`)."""
     with collection_paused():
-        return _process_file(path, job, view)
+        try:
+            return _process_file(path, job, view)
+        finally:
+            _linter_for(job).forget_parse()  # the file's trees die before the collector looks again
 
 
 def _process_file(path: str, job: Job, view) -> Outcome:
@@ -333,9 +338,15 @@ def _process_file(path: str, job: Job, view) -> Outcome:
             identity = module_identity(project.root, _installed_top(project), path)
 
             def keep_facts():
-                facts = linter.parsed_facts(document.text, identity) if identity is not None else None
+                if identity is None:
+                    return
+                facts = linter.parsed_facts(document.text, identity)
+                if facts is None:  # not parsed for linting: derived here, in parallel, not by the index later
+                    facts = facts_from_disk(job.cache_dir, path, identity)
                 if facts is not None:
-                    outcome.facts = (identity[0], facts)
+                    # marshal, not pickle: it keeps the strings interned (the AST's names are), so the
+                    # index in the main process shares them instead of holding a copy per module
+                    outcome.facts = (identity[0], marshal.dumps(facts))
         if job.handler is not None:
             internal = job.handler(job, linter, path, document, outcome, project, view, keep_facts)
         elif job.command == "fix":
@@ -397,7 +408,7 @@ def _outcomes(files: list[str], job: Job, jobs: int, progress) -> list[Outcome]:
             continue
         index = _index_of(project, store, indexes)
         if outcome.facts is not None:
-            index.supply(path, outcome.facts[0], outcome.facts[1])
+            index.supply(path, outcome.facts[0], marshal.loads(outcome.facts[1]))
             outcome.facts = None  # the index holds them now
     for index_in_run, path in enumerate(files):
         if path == "-" or first[index_in_run].result.error:

@@ -360,7 +360,8 @@ def _walk(module: cst.Module, ctx: Analysis, rules: list[Rule], visits: dict, le
 
 class Linter:
     def __init__(self, codes: Iterable[str], cache_dir=None, *, screen: bool = True, keras: str | None = None,
-                 target_tensorflow: str | None = None, settings_source: str = "the configuration"):
+                 target_tensorflow: str | None = None, settings_source: str = "the configuration",
+                 keep_parse: bool = False):
         self.rules = RuleSet(codes)
         self.screen = screen  # False: parse every triggered file (tests compare both ways)
         # The configuration's word on the target (`keras`, `target-tensorflow`): it overrides what a project
@@ -369,7 +370,11 @@ class Linter:
         self.target_tensorflow = target_tensorflow
         self.settings_source = settings_source
         self._targets: dict = {}
-        self._last_parse: tuple | None = None  # (text, CPython AST, FileFacts) of the last file parsed
+        # (text, CPython AST, FileFacts) of the last file parsed, kept for `parsed_facts` only when the caller
+        # asks for it (the CLI, which then calls `forget_parse` when the file is done): a parse kept past the
+        # file's work is alive when the collector next runs, so its cycles wait in an old generation.
+        self.keep_parse = keep_parse
+        self._last_parse: tuple | None = None
         self.cache = None
         if cache_dir is not None:
             from tflint_notes.cache import ResultCache
@@ -391,8 +396,14 @@ class Linter:
                 facts = None
         if facts is not None:
             facts.text = text
-        self._last_parse = (text, tree, facts)
+        if self.keep_parse:
+            self._last_parse = (text, tree, facts)
         return facts
+
+    def forget_parse(self) -> None:
+        """Let the last file's trees go: called when its work is done, before the collector runs again, so
+        that their cycles die young instead of waiting in the oldest generation for a full collection."""
+        self._last_parse = None
 
     def parsed_facts(self, text: str, identity: tuple) -> dict | None:
         """The project-index facts (project/facts.py) of `text`, only if this linter parsed exactly this text

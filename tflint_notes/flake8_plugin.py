@@ -104,6 +104,7 @@ class TFLintNotesChecker:
                 view = store.view_for(filename, project, facts)  # other modules' Keras bases and graph callers
                 result = self.linter().lint(text, apply_noqa=False, tree=tree, project=project, view=view,
                                             file_facts=facts.made)
+                facts.made = None  # the file's facts die before the collector looks again
         except ParseError:
             return  # flake8 reports syntax errors itself (E999)
         except InternalError as exc:

@@ -36,7 +36,9 @@ _LEAVES = (ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del)
 class Func:
     """A def or lambda.  `cls`: the class whose body defines it directly (a method), else None."""
 
-    __slots__ = ("node", "name", "parent", "cls", "calls", "children")
+    # No list of children here: parent <-> children would make every file's facts (and, through `node`, its
+    # whole AST) a reference cycle that only a full collection frees.  FileFacts.children_of has them.
+    __slots__ = ("node", "name", "parent", "cls", "calls")
 
     def __init__(self, node, name: str | None, parent: "Func | None", cls: "Klass | None"):
         self.node = node
@@ -44,7 +46,6 @@ class Func:
         self.parent = parent
         self.cls = cls
         self.calls: list[ast.Call] = []
-        self.children: list[Func] = []
 
     def enclosing_def(self) -> "Func | None":
         """The innermost def (lambdas skipped), as the rules' `keras_method` sees it."""
@@ -91,6 +92,7 @@ class FileFacts:
         self.functions_named: dict[str, list[Func]] = {}
         self.methods_named: dict[str, list[Func]] = {}
         self.lambdas: dict[int, Func] = {}
+        self._children: dict[int, list[Func]] = {}  # id(Func) -> the defs and lambdas directly inside it
         self.classes: list[Klass] = []
         self.calls: list[CallFact] = []
         self.assignments: list[tuple[ast.AST, Func | None]] = []  # Assign / AugAssign
@@ -126,6 +128,10 @@ class FileFacts:
                         self.imports.setdefault(alias.asname or alias.name, set()).add(f"{module}.{alias.name}")
         self.memo.clear()
         self._graph = self._keras = self._chains = None
+
+    def children_of(self, func: Func) -> list[Func]:
+        """The defs and lambdas directly inside `func`."""
+        return self._children.get(id(func), [])
 
     def set_target(self, target, first_party: frozenset = frozenset()) -> None:
         """What the project targets (project/target.py): screens then judge names as the analysis will."""
@@ -192,7 +198,7 @@ class FileFacts:
             inner = Func(node, name, func, cls if name is not None else None)
             self.functions.append(inner)
             if func is not None:
-                func.children.append(inner)
+                self._children.setdefault(id(func), []).append(inner)
             if name is None:
                 self.lambdas[id(node)] = inner
             else:
@@ -362,7 +368,7 @@ class FileFacts:
                 if current in graph:
                     continue
                 graph.add(current)
-                stack.extend(current.children)
+                stack.extend(self.children_of(current))
                 for call in current.calls:
                     callee = call.func
                     if type(callee) is ast.Name or (type(callee) is ast.Attribute and type(callee.value) is ast.Name

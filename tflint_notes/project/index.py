@@ -107,9 +107,8 @@ class ProjectIndex:
         if not need_facts and not may_hold_root(data):
             return False
         relative = os.path.relpath(path, self.root).replace(os.sep, "/")
-        key = hashlib.blake2b(b"%d\0%s\0%s\0%s\0" % (_FORMAT, _PYTHON, module.encode(), relative.encode()) + data,
-                              digest_size=20).hexdigest()
-        facts = self._load(key)
+        key = _facts_key(module, relative, data)
+        facts = _load_facts(self._cache_dir, key)
         supplied = self._supplied.pop(module, _MISSING)
         if facts is _MISSING:
             if supplied is not _MISSING:
@@ -117,7 +116,7 @@ class ProjectIndex:
             elif claim and not self._claim(key):
                 return _CLAIMED
             else:
-                with collection_paused():
+                with collection_paused(young=True):
                     facts = collect_module_facts(data, module, path.endswith("__init__.py"), relative) if data else None
             self._store(key, facts)
             if claim and supplied is _MISSING:
@@ -198,20 +197,8 @@ class ProjectIndex:
         _write_json(self._cache_dir / f"{self._key}.views.json",
                     {"state": self._state(), "covered": sorted(views), "views": packed})
 
-    def _load(self, key: str):
-        if self._cache_dir is None:
-            return _MISSING
-        try:
-            with open(self._cache_dir / key[:2] / f"{key}.facts", "rb") as handle:
-                return marshal.load(handle)
-        except (OSError, ValueError, EOFError, TypeError):
-            return _MISSING
-
     def _store(self, key: str, facts: dict | None) -> None:
-        # marshal, not JSON: facts are plain dicts, lists and strings, and a cold run writes hundreds of them
-        # (the key holds the interpreter's version, whose marshal format may differ)
-        if self._cache_dir is not None:
-            _write_atomic(self._cache_dir / key[:2] / f"{key}.facts", marshal.dumps(facts))
+        _store_facts(self._cache_dir, key, facts)
 
     def stale(self) -> bool:
         """Has a module the index read changed on disk since?  (New modules are seen when the language server
@@ -576,6 +563,50 @@ def module_files(root: str, top: str | None = None) -> list[tuple[str, str]]:
         if identity is not None:
             out.append((path, identity[0]))
     return sorted(out)
+
+
+def _facts_key(module: str, relative: str, data: bytes) -> str:
+    return hashlib.blake2b(b"%d\0%s\0%s\0%s\0" % (_FORMAT, _PYTHON, module.encode(), relative.encode()) + data,
+                           digest_size=20).hexdigest()
+
+
+def _load_facts(cache_dir: Path | None, key: str):
+    if cache_dir is None:
+        return _MISSING
+    try:
+        with open(cache_dir / key[:2] / f"{key}.facts", "rb") as handle:
+            return marshal.load(handle)
+    except (OSError, ValueError, EOFError, TypeError):
+        return _MISSING
+
+
+def _store_facts(cache_dir: Path | None, key: str, facts: dict | None) -> None:
+    # marshal, not JSON: facts are plain dicts, lists and strings, and a cold run writes hundreds of them
+    # (the key holds the interpreter's version, whose marshal format may differ)
+    if cache_dir is not None:
+        _write_atomic(cache_dir / key[:2] / f"{key}.facts", marshal.dumps(facts))
+
+
+def facts_from_disk(cache_root: str | None, path: str, identity: tuple[str, bool, str]) -> dict | None:
+    """The facts of the module at `path` as the index would read them (its cache, else a parse), for a
+    worker that did not parse it for linting (no TensorFlow words in it): the index in the main process
+    then finds them supplied instead of parsing every such module itself, one after another."""
+    module, is_package, relative = identity
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+    except OSError:
+        return None
+    if len(data) > MAX_BYTES or not data:
+        return None
+    cache_dir = Path(cache_root) / "index" if cache_root else None
+    key = _facts_key(module, relative, data)
+    facts = _load_facts(cache_dir, key)
+    if facts is _MISSING:
+        with collection_paused(young=True):
+            facts = collect_module_facts(data, module, is_package, relative)
+        _store_facts(cache_dir, key, facts)
+    return facts
 
 
 def module_identity(root: str, top: str | None, path: str) -> tuple[str, bool, str] | None:

@@ -306,7 +306,7 @@ def _maybe_reached(facts: FileFacts) -> set:
                 roots.extend(facts.functions_named.get(callee.id, ()))
             elif type(callee) is ast.Attribute and type(callee.value) is ast.Name and callee.value.id == "self":
                 roots.extend(facts.methods_named.get(callee.attr, ()))
-        roots.extend(f for f in func.children if f.name is None)  # its lambdas run with it
+        roots.extend(f for f in facts.children_of(func) if f.name is None)  # its lambdas run with it
     return reached
 
 
