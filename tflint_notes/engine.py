@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ast
 import re
+import threading
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 import libcst as cst
+from libcst._nodes.base import CSTNode
 from libcst._position import CodeRange
 from libcst.metadata import MetadataWrapper, PositionProvider
 from libcst.metadata.position_provider import PositionProvidingCodegenState
@@ -110,13 +112,33 @@ class RuleSet:
         registry = all_rules()
         self.rule_classes: list[type[Rule]] = [registry[c] for c in sorted(set(codes))]
         self.triggers = {cls: cls.triggers for cls in self.rule_classes}
-        # rules share trigger words ('keras', 'numpy'): each distinct word is searched for once per text
-        self._words = tuple(sorted({word for cls in self.rule_classes for word in cls.triggers or ()}))
+        # rules share trigger words ('keras', 'numpy'): each distinct word is searched for at most once per
+        # text, the broad ones first
+        broad = ("keras", "tensorflow")
+        self._ordered_triggers = {
+            cls: (tuple(sorted(cls.triggers, key=lambda w: (w not in broad, broad.index(w) if w in broad else 0, w)))
+                  if cls.triggers else None)
+            for cls in self.rule_classes}
         self._dispatch_cache: dict[tuple, tuple[dict, dict]] = {}
 
     def active_for(self, text: str) -> tuple[type[Rule], ...]:
-        present = {word for word in self._words if word in text}
-        return tuple(cls for cls in self.rule_classes if not cls.triggers or not present.isdisjoint(cls.triggers))
+        # A word is searched for only until one of a rule's words is found: "keras" and "tensorflow" settle
+        # most rules, so the rare words of the others are not looked for in every text.
+        present: dict[str, bool] = {}
+        active = []
+        for cls in self.rule_classes:
+            triggers = self._ordered_triggers[cls]
+            if triggers is None:
+                active.append(cls)
+                continue
+            for word in triggers:
+                found = present.get(word)
+                if found is None:
+                    found = present[word] = word in text
+                if found:
+                    active.append(cls)
+                    break
+        return tuple(active)
 
     @staticmethod
     def screened(active: tuple[type[Rule], ...], facts: "FileFacts | ast.Module | None") -> tuple[type[Rule], ...]:
@@ -179,13 +201,33 @@ def parse_with_lines(text: str, tree: ast.Module | None = None) -> tuple[cst.Mod
     if tree is None:
         tree = compile_tree(text)
     try:
-        module = cst.parse_module(text)
+        module = _parse_unvalidated(text)
         return module, StatementMap(_statement_lines(module.body, tree.body), tree)
     except cst.ParserSyntaxError as exc:
         raise ParseError(f"libcst cannot parse this valid Python (a libcst limitation): {exc.message}",
                          exc.raw_line, exc.raw_column) from None
     except RecursionError:
         raise ParseError("nesting too deep to analyse") from None
+
+
+_VALIDATION = threading.Lock()
+
+
+def _no_validation(self) -> None:
+    pass
+
+
+def _parse_unvalidated(text: str) -> cst.Module:
+    """`cst.parse_module`, without each node's `_validate()`: the parser only builds valid nodes, and the
+    checks cost 13 % of the parse (libcst's own comment in CSTNode.__post_init__ suggests skipping them when
+    parsing).  Nodes that rules and fixes build are still validated: the switch holds only for the parse."""
+    with _VALIDATION:
+        validate = CSTNode.__post_init__
+        CSTNode.__post_init__ = _no_validation
+        try:
+            return cst.parse_module(text)
+        finally:
+            CSTNode.__post_init__ = validate
 
 
 def _statement_lines(statements, ast_body) -> list[int] | None:

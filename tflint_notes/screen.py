@@ -31,6 +31,21 @@ from tflint_notes.analysis.names import (
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _LEAVES = (ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del)
+# What the walk never descends into: leaf nodes, and the plain values some fields hold (Global.names are
+# strings, a dict literal's `**x` has the key None, MatchSingleton.value is True, False or None).
+_SKIPPED = frozenset({*_LEAVES, str, int, bool, type(None)})
+# Fields that never hold a node: not even looked at.
+_SCALAR_FIELDS = frozenset({"ctx", "id", "attr", "name", "arg", "module", "level", "kind", "type_comment",
+                            "is_async", "conversion", "simple", "tag", "lineno"})
+
+
+def _node_fields(kind: type) -> tuple[str, ...]:
+    fields = _NODE_FIELDS[kind] = tuple(f for f in kind._fields if f not in _SCALAR_FIELDS)
+    return fields
+
+
+_NODE_FIELDS: dict[type, tuple[str, ...]] = {}
+_NO_NAMES: frozenset[str] = frozenset()
 
 
 class Func:
@@ -102,10 +117,14 @@ class FileFacts:
         self._attribute_names: set | None = None
         self._chains: list | None = None
         self.memo: dict = {}  # screens that share a costly question keep its answer here
+        self._qualnames: dict[int, frozenset] = {}  # id(node) -> qualnames(node); the tree outlives the facts
+        self._canonical: dict[int, frozenset] = {}
+        self._calls_by_name: dict | None = None  # see calls_named
         self._graph: set | None = None
         self._keras: set | None = None
         self._visit_body(tree, None, None, False)
         self._add_aliases()
+        self._qualnames.clear()  # asked while the aliases were being added: the imports have grown since
         if view is not None:
             self.attach_view(view)
 
@@ -127,6 +146,9 @@ class FileFacts:
                     if alias.name != "*":
                         self.imports.setdefault(alias.asname or alias.name, set()).add(f"{module}.{alias.name}")
         self.memo.clear()
+        self._qualnames.clear()
+        self._canonical.clear()
+        self._calls_by_name = None
         self._graph = self._keras = self._chains = None
 
     def children_of(self, func: Func) -> list[Func]:
@@ -179,10 +201,17 @@ class FileFacts:
     # -- the walk --
 
     def _visit_body(self, node: ast.AST, func: Func | None, cls: Klass | None, in_loop: bool) -> None:
+        # ast.iter_child_nodes, without its two generators per node: this walk runs on every file
         visit = self._visit
-        for child in ast.iter_child_nodes(node):
-            if type(child) not in _LEAVES:
-                visit(child, func, cls, in_loop)
+        kind = type(node)
+        for field in _NODE_FIELDS.get(kind) or _node_fields(kind):
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for child in value:
+                    if type(child) not in _SKIPPED:
+                        visit(child, func, cls, in_loop)
+            elif type(value) not in _SKIPPED:
+                visit(value, func, cls, in_loop)
 
     def _visit(self, node: ast.AST, func: Func | None, cls: Klass | None, in_loop: bool) -> None:
         kind = type(node)
@@ -245,19 +274,25 @@ class FileFacts:
 
     # -- names --
 
-    def qualnames(self, expr: ast.AST) -> set[str]:
-        """Every qualified name `expr` (a dotted name) may stand for, through any import of the file."""
+    def qualnames(self, expr: ast.AST) -> frozenset[str]:
+        """Every qualified name `expr` (a dotted name) may stand for, through any import of the file (kept per
+        node: the screens ask about the same callees again and again)."""
+        known = self._qualnames.get(id(expr))
+        if known is not None:
+            return known
+        node = expr
         attrs = []
-        while type(expr) is ast.Attribute:
-            attrs.append(expr.attr)
-            expr = expr.value
-        if type(expr) is not ast.Name:
-            return set()
-        roots = self.imports.get(expr.id)
+        while type(node) is ast.Attribute:
+            attrs.append(node.attr)
+            node = node.value
+        roots = self.imports.get(node.id) if type(node) is ast.Name else None
         if not roots:
-            return set()
-        suffix = "".join("." + a for a in reversed(attrs))
-        return {root + suffix for root in roots}
+            found = _NO_NAMES
+        else:
+            suffix = "".join("." + a for a in reversed(attrs))
+            found = frozenset(root + suffix for root in roots)
+        self._qualnames[id(expr)] = found
+        return found
 
     def attribute_chains(self) -> list[tuple[ast.Attribute, set[str]]]:
         """Every maximal `name.attr.attr` chain whose root name is imported, with the qualified names it may
@@ -274,14 +309,39 @@ class FileFacts:
             self._chains = chains
         return self._chains
 
+    def calls_named(self, names) -> list[CallFact]:
+        """The calls whose callee may end in one of `names`: `x.save(...)` for "save", `load(...)` after
+        `from keras.models import load_model as load` for "load_model" (in file order)."""
+        index = self._calls_by_name
+        if index is None:
+            index = self._calls_by_name = {}
+            for position, fact in enumerate(self.calls):
+                func = fact.node.func
+                if type(func) is ast.Attribute:
+                    index.setdefault(func.attr, []).append(position)
+                elif type(func) is ast.Name:
+                    index.setdefault(func.id, []).append(position)
+                    for target in self.imports.get(func.id, ()):
+                        last = target.rpartition(".")[2]
+                        if last != func.id:
+                            index.setdefault(last, []).append(position)
+        positions = sorted({p for name in names for p in index.get(name, ())})
+        return [self.calls[p] for p in positions]
+
     def attribute_names(self) -> set[str]:
         """Every `.attr` name the file reads or writes."""
         if self._attribute_names is None:
             self._attribute_names = {n.attr for n in self.attributes}
         return self._attribute_names
 
-    def canonical_names(self, expr: ast.AST) -> set[str]:
-        return {canonical(q) for q in self.qualnames(expr)}
+    def canonical_names(self, expr: ast.AST) -> frozenset[str]:
+        names = self.qualnames(expr)
+        if not names:
+            return names
+        known = self._canonical.get(id(expr))
+        if known is None:
+            known = self._canonical[id(expr)] = frozenset(canonical(q) for q in names)
+        return known
 
     def is_tf_function(self, expr: ast.AST) -> bool:
         return not self.qualnames(expr).isdisjoint(TF_FUNCTION_NAMES)

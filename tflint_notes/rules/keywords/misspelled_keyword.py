@@ -94,6 +94,20 @@ def _near(word: str, names: frozenset, memo: dict) -> bool:
     return found
 
 
+def _near_parameter(defined, word: str, memo: dict) -> bool:
+    """Is `word` not a parameter of the def `defined` but close to exactly one of them?  (Per file, the same
+    methods are asked about the same keywords at every layer construction.)"""
+    key = (id(defined), word)
+    found = memo.get(key)
+    if found is None:
+        accepted = memo.get(id(defined))
+        if accepted is None:
+            args = defined.node.args
+            accepted = memo[id(defined)] = frozenset(a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs))
+        found = memo[key] = word not in accepted and closest(word, accepted) is not None
+    return found
+
+
 class MisspelledKeyword(Rule):
     """## What it does
     Flags a keyword argument that a TensorFlow/Keras callable does not accept when exactly one of its
@@ -213,9 +227,7 @@ class MisspelledKeyword(Rule):
             if type(func) is ast.Attribute and type(func.value) is ast.Name and func.value.id == "self":
                 defs += keras_methods.get("call", ())  # self.pool(...) with self.pool = MaskedPool()
             for defined in defs:
-                args = defined.node.args
-                accepted = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
-                if any(word not in accepted and closest(word, accepted) is not None for word in words):
+                if any(_near_parameter(defined, word, near) for word in words):
                     return True
         return False
 

@@ -17,6 +17,9 @@ _WEIGHTS_FILE = ".weights.h5"
 _SAVE_FUNCTIONS = ("keras.models.save_model", "keras.saving.save_model")
 _LOAD_FUNCTIONS = ("keras.models.load_model", "keras.saving.load_model")
 _CHECKPOINT = "keras.callbacks.ModelCheckpoint"
+# The last names of everything the screen looks at: the model methods and the functions above.
+_SCREENED_NAMES = ("save", "save_weights", *{name.rpartition(".")[2] for name in (*_SAVE_FUNCTIONS, *_LOAD_FUNCTIONS,
+                                                                                  _CHECKPOINT)})
 _PATH_JOIN = ("os.path.join", "posixpath.join", "ntpath.join")
 # Readers of a SavedModel directory: a model saved there is meant for serving or conversion (`model.export`).
 _SAVED_MODEL_READERS = {
@@ -91,7 +94,7 @@ class Keras3SavePath(GuardedRule):
             return False  # Keras 3 only, and the project's tf.keras and keras are both Keras 2
         # The path's last characters decide, as in the rule (`_final_literal`); a name may hold any value the
         # file assigns it.
-        for c in facts.calls:
+        for c in facts.calls_named(_SCREENED_NAMES):
             call = c.node
             func = call.func
             if type(func) is ast.Attribute and func.attr in ("save", "save_weights"):

@@ -52,18 +52,43 @@ def _may_fire(facts: FileFacts) -> bool:
         a.attr in _SYMBOLIC_ATTRIBUTES and type(a.value) in (ast.Call, ast.Subscript) for a in facts.attributes)
     if not (inputs or attributes):
         return False
+    tensorflow_ops = facts.may_be_keras3()  # on Keras 2 targets tf.* ops take symbolic tensors (as layers)
+
+    def is_sink(call: ast.Call) -> bool:
+        return any(n.startswith("numpy.") or (tensorflow_ops and n.startswith("tensorflow.")
+                                              and not n.startswith(_NOT_OPS))
+                   for n in facts.canonical_names(call.func))
+
+    if not any(is_sink(c.node) for c in facts.calls):
+        return False
     scopes: dict = {}
     module_defs = {node.name: node for node in facts.tree.body if type(node) in (ast.FunctionDef, ast.AsyncFunctionDef)}
 
+    summaries: dict = {}  # id(call) -> its summary: nested calls are walked once, not once per level
+
     def summary(expr: ast.AST) -> tuple[frozenset, bool]:
         """(the names `expr` mentions, whether it mentions a source)."""
+        known = summaries.get(id(expr))
+        if known is not None:
+            return known
         names, source = set(), False
-        for node in ast.walk(expr):
-            if type(node) is ast.Name:
+        stack = [expr]
+        while stack:
+            node = stack.pop()
+            kind = type(node)
+            if kind is ast.Name:
                 names.add(node.id)
-            elif not source and _is_source(node, facts, keras_names, local):
+                continue
+            if kind is ast.Call and node is not expr:  # summarised once, for this and its own visit
+                inner = summary(node)
+                names |= inner[0]
+                source = source or inner[1]
+                continue
+            if not source and _is_source(node, facts, keras_names, local):
                 source = True
-        return frozenset(names), source
+            stack.extend(ast.iter_child_nodes(node))
+        found = summaries[id(expr)] = (frozenset(names), source)
+        return found
 
     def collect(body_nodes, scope: _Scope) -> None:
         stack = list(body_nodes)
@@ -83,8 +108,12 @@ def _may_fire(facts: FileFacts) -> bool:
             elif kind in (ast.AnnAssign, ast.NamedExpr) and node.value is not None:
                 scope.bindings.append((_target_names(node.target), summary(node.value)))
             elif kind is ast.Call:
-                if node.args or node.keywords:  # judged after the fixpoint: most calls never get a symbolic value
-                    scope.sinks.append((node, [summary(a) for a in (*node.args, *(k.value for k in node.keywords))]))
+                # the rule's sinks: a TensorFlow op (NumPy on either flavour) given a value that is not unpacked;
+                # judged after the fixpoint, as most never get a symbolic value
+                given = [a for a in node.args if type(a) is not ast.Starred]
+                given += [k.value for k in node.keywords if k.arg is not None]
+                if given and is_sink(node):
+                    scope.sinks.append((node, [summary(a) for a in given]))
                 if type(node.func) is ast.Name and node.func.id in module_defs:
                     scope.calls.append((node.func.id, [summary(a) for a in node.args],
                                         [(k.arg, summary(k.value)) for k in node.keywords if k.arg]))
@@ -111,8 +140,7 @@ def _may_fire(facts: FileFacts) -> bool:
                         changed = True
     for scope in scopes.values():
         for call, arguments in scope.sinks:
-            if any(source or not mentioned.isdisjoint(scope.symbolic) for mentioned, source in arguments) and any(
-                    n.startswith(("tensorflow.", "numpy.")) for n in facts.canonical_names(call.func)):
+            if any(source or not mentioned.isdisjoint(scope.symbolic) for mentioned, source in arguments):
                 return True
     return False
 
