@@ -428,3 +428,28 @@ def test_view_fingerprint_is_the_same_in_every_process():
                              env={**__import__("os").environ, "PYTHONHASHSEED": str(seed)}).stdout
               for seed in range(6)}
     assert len(prints) == 1 and len(next(iter(prints)).strip()) == 24, prints
+
+
+def test_a_worker_derives_the_facts_of_a_module_it_did_not_parse_unless_the_cache_has_them(tmp_path):
+    """`check`'s first pass ships the facts of modules without TensorFlow words (never parsed for linting),
+    so the main process does not parse them one after another; when the index's cache holds them, it
+    ships nothing (the index reads them there)."""
+    import marshal
+
+    from tflint_notes import cli
+    from tflint_notes.config import Settings
+
+    (tmp_path / "requirements.txt").write_text("tensorflow==2.21.*\n")
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    helper = package / "helpers.py"
+    helper.write_text("def scale(x, factor=2):\n    return x * factor\n")
+    cache = tmp_path / "cache"
+    job = cli.Job(command="check", diff=False, stdin_filename=None, settings=Settings(root=str(tmp_path)),
+                  cache_dir=str(cache))
+    first = cli.process_file(str(helper), job)
+    assert first.facts is not None and first.facts[0] == "pkg.helpers"
+    assert "scale" in marshal.loads(first.facts[1])["functions"]
+    again = cli.process_file(str(helper), job)
+    assert again.facts is None  # the cache has them now

@@ -17,10 +17,10 @@ from tflint_notes.collection import collection_paused
 from tflint_notes.config import ConfigError, Settings, find_pyproject, load, validate_selectors
 from tflint_notes.docs import rule_doc
 from tflint_notes.documents import load_document
-from tflint_notes.engine import InternalError, Linter, ParseError, fix_text
+from tflint_notes.engine import PREFILTER, InternalError, Linter, ParseError, fix_text
 from tflint_notes.output import FORMATS, WRITERS, FileResult, use_colour
 from tflint_notes.project import Project, store_for
-from tflint_notes.project.index import facts_from_disk, module_identity
+from tflint_notes.project.index import facts_unless_cached, module_identity
 from tflint_notes.project.view import NO_VIEW
 from tflint_notes.project.target import valid_tensorflow_setting
 from tflint_notes.results import Diagnostic
@@ -341,8 +341,10 @@ def _process_file(path: str, job: Job, view) -> Outcome:
                 if identity is None:
                     return
                 facts = linter.parsed_facts(document.text, identity)
-                if facts is None:  # not parsed for linting: derived here, in parallel, not by the index later
-                    facts = facts_from_disk(job.cache_dir, path, identity)
+                if facts is None and not any(word in document.text for word in PREFILTER):
+                    # not parsed for linting, as it never mentions TensorFlow: derived here, in parallel, not by
+                    # the index later (a result from the cache: the index's cache has the facts too)
+                    facts = facts_unless_cached(job.cache_dir, path, identity)
                 if facts is not None:
                     # marshal, not pickle: it keeps the strings interned (the AST's names are), so the
                     # index in the main process shares them instead of holding a copy per module

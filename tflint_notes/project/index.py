@@ -587,10 +587,11 @@ def _store_facts(cache_dir: Path | None, key: str, facts: dict | None) -> None:
         _write_atomic(cache_dir / key[:2] / f"{key}.facts", marshal.dumps(facts))
 
 
-def facts_from_disk(cache_root: str | None, path: str, identity: tuple[str, bool, str]) -> dict | None:
-    """The facts of the module at `path` as the index would read them (its cache, else a parse), for a
-    worker that did not parse it for linting (no TensorFlow words in it): the index in the main process
-    then finds them supplied instead of parsing every such module itself, one after another."""
+def facts_unless_cached(cache_root: str | None, path: str, identity: tuple[str, bool, str]) -> dict | None:
+    """The facts of the module at `path`, derived here, for a worker that did not parse it for linting (no
+    TensorFlow words in it, or its result came from the cache): the index in the main process then finds them
+    supplied instead of parsing such modules itself, one after another.  None when the index's cache holds
+    them already (the index reads them there as fast as they could be shipped) or the module does not parse."""
     module, is_package, relative = identity
     try:
         with open(path, "rb") as handle:
@@ -601,11 +602,11 @@ def facts_from_disk(cache_root: str | None, path: str, identity: tuple[str, bool
         return None
     cache_dir = Path(cache_root) / "index" if cache_root else None
     key = _facts_key(module, relative, data)
-    facts = _load_facts(cache_dir, key)
-    if facts is _MISSING:
-        with collection_paused(young=True):
-            facts = collect_module_facts(data, module, is_package, relative)
-        _store_facts(cache_dir, key, facts)
+    if cache_dir is not None and (cache_dir / key[:2] / f"{key}.facts").is_file():
+        return None
+    with collection_paused(young=True):
+        facts = collect_module_facts(data, module, is_package, relative)
+    _store_facts(cache_dir, key, facts)
     return facts
 
 
