@@ -276,7 +276,8 @@ class Outcome:
     stderr: str = ""
     fixed: int = 0
     changed: bool = False
-    # (module name, its facts for the project index, marshalled) for a module of a project (see project/index.py)
+    # (module name, its facts for the project index marshalled, written to its cache already) for a module
+    # of a project (see project/index.py)
     facts: tuple | None = None
     withheld_unsafe: int = 0
     payload: object = None  # what a `Job.handler` hands back
@@ -340,15 +341,16 @@ def _process_file(path: str, job: Job, view) -> Outcome:
             def keep_facts():
                 if identity is None:
                     return
-                facts = linter.parsed_facts(document.text, identity)
+                facts, cached = linter.parsed_facts(document.text, identity), False
                 if facts is None and not any(word in document.text for word in PREFILTER):
                     # not parsed for linting, as it never mentions TensorFlow: derived here, in parallel, not by
                     # the index later (a result from the cache: the index's cache has the facts too)
                     facts = facts_unless_cached(job.cache_dir, path, identity)
+                    cached = job.cache_dir is not None  # written there already
                 if facts is not None:
                     # marshal, not pickle: it keeps the strings interned (the AST's names are), so the
                     # index in the main process shares them instead of holding a copy per module
-                    outcome.facts = (identity[0], marshal.dumps(facts))
+                    outcome.facts = (identity[0], marshal.dumps(facts), cached)
         if job.handler is not None:
             internal = job.handler(job, linter, path, document, outcome, project, view, keep_facts)
         elif job.command == "fix":
@@ -410,7 +412,8 @@ def _outcomes(files: list[str], job: Job, jobs: int, progress) -> list[Outcome]:
             continue
         index = _index_of(project, store, indexes)
         if outcome.facts is not None:
-            index.supply(path, outcome.facts[0], marshal.loads(outcome.facts[1]))
+            name, facts, cached = outcome.facts
+            index.supply(path, name, marshal.loads(facts), cached)
             outcome.facts = None  # the index holds them now
     for index_in_run, path in enumerate(files):
         if path == "-" or first[index_in_run].result.error:

@@ -76,10 +76,11 @@ class ProjectIndex:
         self._entries: dict | None = None
         self._packed: dict | None = None  # module -> view, from a pack made for these exact module contents
 
-    def supply(self, path: str, name: str, facts: dict | None) -> None:
-        """Facts the linter derived from its own parse of `path` (saves parsing it again)."""
+    def supply(self, path: str, name: str, facts: dict | None, cached: bool = False) -> None:
+        """Facts the linter derived from its own parse of `path` (saves parsing it again).  `cached`: the
+        supplier wrote them to the cache already (then the index neither reads nor writes them there)."""
         if facts is not None and self.paths.get(os.path.abspath(path)) == name and name not in self._facts:
-            self._supplied[name] = facts
+            self._supplied[name] = (facts, cached)
 
     def has_facts(self, module: str) -> bool:
         """Are the module's facts read already (a caller need not derive them to `supply` them)?"""
@@ -108,8 +109,8 @@ class ProjectIndex:
             return False
         relative = os.path.relpath(path, self.root).replace(os.sep, "/")
         key = _facts_key(module, relative, data)
-        facts = _load_facts(self._cache_dir, key)
-        supplied = self._supplied.pop(module, _MISSING)
+        supplied, cached = self._supplied.pop(module, (_MISSING, False))
+        facts = supplied if cached else _load_facts(self._cache_dir, key)
         if facts is _MISSING:
             if supplied is not _MISSING:
                 facts = supplied

@@ -182,6 +182,7 @@ class MisspelledKeyword(Rule):
         project = _project_keywords(facts) if facts.view is not None and facts.view.keras else None
         keras_methods = None
         near: dict = {}
+        near_parameters: dict = {}
         for c in facts.calls:
             node = c.node
             words = [k.arg for k in node.keywords if k.arg is not None]
@@ -227,7 +228,7 @@ class MisspelledKeyword(Rule):
             if type(func) is ast.Attribute and type(func.value) is ast.Name and func.value.id == "self":
                 defs += keras_methods.get("call", ())  # self.pool(...) with self.pool = MaskedPool()
             for defined in defs:
-                if any(_near_parameter(defined, word, near) for word in words):
+                if any(_near_parameter(defined, word, near_parameters) for word in words):
                     return True
         return False
 
